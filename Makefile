@@ -1,0 +1,68 @@
+# Piano di Zona platform. `make run` starts everything; `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+SERVICES := plans indicators casework notifications
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+SPECTRAL := .tools/spectral/node_modules/.bin/spectral
+
+.PHONY: help install run test lint format typecheck migrations-check docs docs-check \
+        openapi api-lint unit-tests bench clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+install: ## install uv if missing, then the workspace (uv sync)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) sync --frozen --quiet
+
+run: install ## start PostgreSQL, the broker, the four services and the demo data
+	$(RUN) pdz dev up
+
+test: install lint typecheck docs-check api-lint unit-tests ## the whole check, as CI runs it
+	@echo "make test: all checks passed"
+
+lint: install ## ruff (lint and format check)
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install ## ruff format and autofix
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+typecheck: install ## mypy --strict on the common library and every service
+	$(RUN) mypy shared/src $(foreach s,$(SERVICES),services/$(s)/src)
+
+unit-tests: install ## pytest: shared library, each service, cross-service tests (incl. alembic check)
+	$(RUN) pytest shared/tests
+	@set -e; for s in $(SERVICES); do echo "== $$s"; $(RUN) pytest services/$$s/tests; done
+	$(RUN) pytest tests
+
+docs: install ## regenerate docs/openapi/<svc>.json and docs/asyncapi.yaml
+	@for s in $(SERVICES); do $(RUN) pdz docs openapi $$s --out docs/openapi/$$s.json; done
+	$(RUN) pdz docs asyncapi --out docs/asyncapi.yaml
+
+openapi: docs ## alias of docs
+
+docs-check: install ## the committed API documents match the code
+	@rm -rf .build/openapi && mkdir -p .build/openapi
+	@for s in $(SERVICES); do $(RUN) pdz docs openapi $$s --out .build/openapi/$$s.json; done
+	@diff -ru docs/openapi .build/openapi || (echo "docs/openapi is out of date: run make docs"; exit 1)
+	$(RUN) pdz docs asyncapi --check --out docs/asyncapi.yaml
+
+$(SPECTRAL): tools/spectral/package.json
+	@mkdir -p .tools/spectral && cp tools/spectral/package.json .tools/spectral/
+	npm install --prefix .tools/spectral --no-audit --no-fund --loglevel=error
+	@touch $(SPECTRAL)
+
+api-lint: $(SPECTRAL) ## Italian API guidelines (Spectral): 0 errors on every service
+	@set -e; for s in $(SERVICES); do echo "== spectral $$s"; \
+		$(SPECTRAL) lint docs/openapi/$$s.json -r tools/spectral/italian-guidelines/spectral.yml \
+		-D --fail-severity=error; done
+
+bench: install ## benchmarks (placeholder until the benchmark issue)
+	@echo "no benchmarks yet: they arrive with the benchmark issue"
+
+clean: ## remove local state (.devstack data, build output)
+	rm -rf .devstack .build .tools

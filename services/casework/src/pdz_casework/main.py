@@ -1,0 +1,15 @@
+"""The casework service: PUA intake, triage, EVM/UVM, PAI, dimissioni protette, Cartella Sociale."""
+
+from pdz_casework import models  # noqa: F401  (tables)
+from pdz_casework.settings import settings
+from pdz_shared.app import ServiceSpec, create_app
+
+app = create_app(
+    ServiceSpec(
+        name="casework",
+        title="Piano di Zona - Accesso integrato",
+        summary="PUA, triage, valutazione multidimensionale, PAI e dimissioni protette",
+        description="API del servizio casework: l'accesso integrato dell'Ambito con l'ASST.",
+        settings=settings(),
+    )
+)

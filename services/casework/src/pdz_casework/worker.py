@@ -1,0 +1,13 @@
+"""casework worker: outbox relay (and its event consumers, once it has some)."""
+
+from pdz_casework import models  # noqa: F401
+from pdz_casework.settings import settings
+from pdz_shared.worker import worker_main
+
+
+def main() -> None:
+    worker_main("casework", settings())
+
+
+if __name__ == "__main__":
+    main()

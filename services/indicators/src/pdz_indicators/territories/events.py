@@ -1,0 +1,34 @@
+"""Keeps the territory projection in step with the plans service."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pdz_indicators.territories.models import Territory
+from pdz_shared.contracts import plans as contract
+from pdz_shared.events.cloudevents import CloudEvent
+from pdz_shared.events.inbox import Handler
+
+TABLE = Territory.__table__  # type: ignore[attr-defined]
+
+
+async def on_territory_changed(session: AsyncSession, event: CloudEvent) -> None:
+    data = contract.TerritoryChanged.model_validate(event.data)
+    values = data.model_dump(
+        include={"code", "name", "kind", "parent_codes", "ambito_code", "version", "changed_at"}
+    )
+    stmt = insert(Territory).values(**values)
+    # Events of one unit arrive in order, but a replay may bring an older version: keep newest.
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[TABLE.c.code],
+        set_={k: stmt.excluded[k] for k in values if k != "code"},
+        where=TABLE.c.version < stmt.excluded.version,
+    )
+    await session.execute(stmt)
+
+
+HANDLERS: dict[str, Handler] = {
+    contract.TERRITORY_CREATED: on_territory_changed,
+    contract.TERRITORY_UPDATED: on_territory_changed,
+}

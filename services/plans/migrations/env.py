@@ -1,0 +1,6 @@
+from pdz_plans import models  # noqa: F401  (registers the tables)
+from pdz_plans.settings import settings
+from pdz_shared.db import metadata
+from pdz_shared.migrations import run_migrations
+
+run_migrations(metadata(), settings().database_url)

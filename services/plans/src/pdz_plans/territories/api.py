@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from pdz_plans.territories import service
+from pdz_plans.territories.schemas import CODE, TerritoryIn, TerritoryOut, TerritoryUpdate
+from pdz_shared.app import SessionDep
+from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from pdz_shared.contracts.plans import TerritoryKind
+from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+
+router = APIRouter(prefix="/v1/territories", tags=["territories"])
+Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
+Code = Annotated[str, Path(pattern=CODE, description="Codice dell'unità")]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TerritoryOut,
+    operation_id="create_territory",
+    summary="Crea un'unità territoriale",
+)
+async def create_territory(
+    body: TerritoryIn, session: SessionDep, principal: Writer, response: Response
+) -> TerritoryOut:
+    unit = await service.create(session, principal, body)
+    response.headers["Location"] = f"/v1/territories/{unit.code}"
+    response.headers["ETag"] = etag_of(unit.version)
+    return TerritoryOut.model_validate(unit, from_attributes=True)
+
+
+@router.get(
+    "",
+    response_model=Page[TerritoryOut],
+    operation_id="list_territories",
+    summary="Elenca le unità territoriali",
+)
+async def list_territories(
+    session: SessionDep,
+    _: CurrentPrincipal,
+    page: Annotated[PageParams, Depends(page_params)],
+    kind: TerritoryKind | None = None,
+    parent: Annotated[str | None, Query(pattern=CODE)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Parte del nome")] = None,
+) -> Page[TerritoryOut]:
+    rows, total = await service.search(
+        session, kind=kind, parent=parent, q=q, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[TerritoryOut.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/{code}",
+    response_model=TerritoryOut,
+    operation_id="get_territory",
+    summary="Legge un'unità territoriale",
+)
+async def get_territory(
+    code: Code, session: SessionDep, _: CurrentPrincipal, response: Response
+) -> TerritoryOut:
+    unit = await service.get(session, code)
+    response.headers["ETag"] = etag_of(unit.version)
+    return TerritoryOut.model_validate(unit, from_attributes=True)
+
+
+@router.put(
+    "/{code}",
+    response_model=TerritoryOut,
+    operation_id="update_territory",
+    summary="Modifica un'unità territoriale (If-Match obbligatorio)",
+)
+async def update_territory(
+    code: Code,
+    body: TerritoryUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    response: Response,
+) -> TerritoryOut:
+    unit = await service.get(session, code)
+    check_if_match(request, unit.version)
+    unit = await service.update(session, principal, unit, body)
+    response.headers["ETag"] = etag_of(unit.version)
+    return TerritoryOut.model_validate(unit, from_attributes=True)

@@ -1,0 +1,89 @@
+"""Demo data loaded by ``make run`` through the public APIs (idempotent: 409 is fine)."""
+
+from __future__ import annotations
+
+import httpx
+
+SEBINO = "AMBITO-05-SEBINO"
+SEBINO_COMUNI = [
+    "Corte Franca",
+    "Iseo",
+    "Marone",
+    "Monte Isola",
+    "Monticelli Brusati",
+    "Paderno Franciacorta",
+    "Paratico",
+    "Passirano",
+    "Provaglio d'Iseo",
+    "Sale Marasino",
+    "Sulzano",
+    "Zone",
+]
+
+
+def _slug(name: str) -> str:
+    return "COMUNE-" + "".join(c if c.isalnum() else "-" for c in name.upper()).strip("-")
+
+
+def territory_units() -> list[dict[str, object]]:
+    units: list[dict[str, object]] = [
+        {"code": "LOMBARDIA", "name": "Regione Lombardia", "kind": "regione"},
+        {
+            "code": "ATS-BRESCIA",
+            "name": "ATS di Brescia",
+            "kind": "ats",
+            "parent_codes": ["LOMBARDIA"],
+        },
+        {
+            "code": "ASST-FRANCIACORTA",
+            "name": "ASST Franciacorta",
+            "kind": "asst",
+            "parent_codes": ["ATS-BRESCIA"],
+        },
+        {
+            "code": "DISTRETTO-SEBINO-MONTE-ORFANO",
+            "name": "Distretto Sebino-Monte Orfano",
+            "kind": "distretto",
+            "parent_codes": ["ASST-FRANCIACORTA"],
+        },
+        {
+            "code": SEBINO,
+            "name": "Ambito n. 5 - Sebino",
+            "kind": "ambito",
+            "parent_codes": ["DISTRETTO-SEBINO-MONTE-ORFANO"],
+        },
+        {
+            "code": "AMBITO-06-MONTE-ORFANO",
+            "name": "Ambito n. 6 - Monte Orfano",
+            "kind": "ambito",
+            "parent_codes": ["DISTRETTO-SEBINO-MONTE-ORFANO"],
+        },
+    ]
+    units += [
+        {
+            "code": _slug(n),
+            "name": n,
+            "kind": "comune",
+            "ambito_code": SEBINO,
+            "parent_codes": [SEBINO],
+        }
+        for n in SEBINO_COMUNI
+    ]
+    return units
+
+
+def load(base_urls: dict[str, str], token: str) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    if "plans" in base_urls:
+        with httpx.Client(base_url=base_urls["plans"], headers=headers, timeout=30) as client:
+            created = 0
+            for unit in territory_units():
+                r = client.post("/v1/territories", json=unit)
+                if r.status_code not in (201, 409):
+                    raise RuntimeError(f"demo territory {unit['code']}: {r.status_code} {r.text}")
+                created += r.status_code == 201
+            print(
+                f"[pdz dev] demo: {created} territory units created "
+                f"({len(territory_units())} in the Sebino demo)",
+                flush=True,
+            )

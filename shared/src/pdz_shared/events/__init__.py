@@ -1,0 +1,1 @@
+"""Event backbone: CloudEvents on Kafka, transactional outbox, idempotent inbox, DLQ."""

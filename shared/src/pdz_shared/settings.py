@@ -1,0 +1,86 @@
+"""Settings, read only from the environment (pydantic-settings).
+
+Common variables use the ``PDZ_`` prefix; each service adds its own ``PDZ_<SVC>_`` variables.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["dev", "test", "staging", "prod"]
+
+
+class CommonSettings(BaseSettings):
+    """Variables shared by every service (prefix ``PDZ_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PDZ_", extra="ignore")
+
+    env: Environment = Field("prod", description="dev | test | staging | prod")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers"
+    )
+    kafka_idempotence: bool = Field(
+        False,
+        description="Idempotent producer; on for real Kafka, off for the embedded tansu broker",
+    )
+    kafka_client_prefix: str = "pdz"
+
+    jwt_audience: str = "pdz"
+    jwt_issuer: str | None = None
+    jwt_hs256_secret: SecretStr | None = Field(
+        None, description="HS256 signing key, accepted only when PDZ_ENV=dev or test"
+    )
+    jwt_public_key: str | None = Field(None, description="RS256 public key (PEM)")
+    jwt_jwks_url: str | None = Field(None, description="JWKS URL for RS256 tokens")
+
+    outbox_retention_hours: int = Field(
+        168, description="How long published outbox rows are kept, so they can be re-published"
+    )
+    public_base_url: str = "http://127.0.0.1"
+
+    @model_validator(mode="after")
+    def _no_dev_key_outside_dev(self) -> CommonSettings:
+        if self.jwt_hs256_secret is not None and self.env not in ("dev", "test"):
+            raise ValueError("PDZ_JWT_HS256_SECRET is accepted only when PDZ_ENV is dev or test")
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env in ("dev", "test")
+
+    def signing_secret(self) -> str | None:
+        """The HS256 key: the configured one, or the well-known dev key in dev/test."""
+        if not self.is_dev:
+            return None
+        if self.jwt_hs256_secret is not None:
+            return self.jwt_hs256_secret.get_secret_value()
+        return DEV_SIGNING_KEY
+
+
+# Dev-only key: refused outside PDZ_ENV=dev|test (see CommonSettings.signing_secret).
+DEV_SIGNING_KEY = "pdz-dev-only-signing-key-not-for-production-use"
+
+
+class ServiceSettings(BaseSettings):
+    """Per-service variables. Subclasses set ``env_prefix`` to ``PDZ_<SVC>_``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = Field(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/pdz",
+        description="SQLAlchemy URL of the service database (asyncpg driver)",
+    )
+    db_pool_size: int = 10
+    port: int = 8000
+
+
+@lru_cache
+def common_settings() -> CommonSettings:
+    return CommonSettings()

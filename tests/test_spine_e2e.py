@@ -1,0 +1,100 @@
+"""Across processes: plans and indicators run as real services; an event crosses Kafka.
+
+A territory created through the plans API reaches the indicators service through the outbox,
+the relay, the broker and the indicators consumer; then indicators accepts reported values for
+it, scoped to its ambito. Only HTTP and Kafka are used.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pdz_shared import devstack
+from pdz_shared.auth import mint_token
+from pdz_shared.settings import CommonSettings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def stack(pg_server_url: str, broker: str, common: CommonSettings) -> Iterator[devstack.Stack]:
+    os.environ["PDZ_ENV"] = "test"
+    prefix = f"pdz_e2e{uuid.uuid4().hex[:6]}_"
+    s = devstack.start(
+        REPO,
+        services=("plans", "indicators"),
+        database_url=pg_server_url,
+        bootstrap=broker,
+        log_dir=REPO / ".build" / "e2e-logs",
+        db_prefix=prefix,
+    )
+    try:
+        yield s
+    finally:
+        s.stop()
+        for svc in ("plans", "indicators"):
+            asyncio.run(_drop(pg_server_url, f"{prefix}{svc}"))
+
+
+async def _drop(server: str, name: str) -> None:
+    from pdz_shared.devinfra import drop_database
+
+    await drop_database(server, name)
+
+
+async def test_territory_crosses_kafka_and_scopes_reported_values(
+    stack: devstack.Stack, common: CommonSettings
+) -> None:
+    admin = mint_token(common, sub="admin", roles=["platform_admin"])
+    sebino = mint_token(common, sub="anna", roles=["udp_admin"], ambiti=["AMBITO-05-SEBINO"])
+    other = mint_token(common, sub="bruno", roles=["udp_admin"], ambiti=["AMBITO-06"])
+    plans = httpx.AsyncClient(
+        base_url="http://127.0.0.1:8001", headers={"Authorization": f"Bearer {admin}"}
+    )
+    indicators = "http://127.0.0.1:8002"
+    async with plans:
+        for unit in devstack_units():
+            r = await plans.post("/v1/territories", json=unit)
+            assert r.status_code == 201, r.text
+
+    async with httpx.AsyncClient(
+        base_url=indicators, headers={"Authorization": f"Bearer {sebino}"}
+    ) as ind:
+        value = {
+            "metric": "posti_sad",
+            "territory_code": "COMUNE-ISEO",
+            "period": "2025",
+            "value": 12,
+        }
+        async with asyncio.timeout(30):
+            while (r := await ind.post("/v1/reported-values", json=value)).status_code == 422:
+                await asyncio.sleep(0.2)  # the territory has not arrived yet
+        assert r.status_code == 201, r.text
+        created = r.json()
+        assert created["ambito_code"] == "AMBITO-05-SEBINO"
+        listed = (await ind.get("/v1/reported-values")).json()
+        assert listed["total"] == 1
+
+    async with httpx.AsyncClient(
+        base_url=indicators, headers={"Authorization": f"Bearer {other}"}
+    ) as ind:
+        assert (await ind.get(f"/v1/reported-values/{created['id']}")).status_code == 404
+        assert (await ind.get("/v1/reported-values")).json()["total"] == 0
+        r = await ind.post("/v1/reported-values", json={**value, "period": "2026"})
+        assert r.status_code == 404
+
+    async with httpx.AsyncClient() as client:
+        for port in (8001, 8002):
+            r = await client.get(f"http://127.0.0.1:{port}/status")
+            assert r.status_code == 200 and r.json()["checks"]["broker"] is True
+
+
+def devstack_units() -> list[dict[str, object]]:
+    from pdz_shared.demo import territory_units
+
+    return territory_units()
