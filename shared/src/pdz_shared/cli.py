@@ -36,8 +36,12 @@ def repo_root() -> Path:
 @dev.command("up")
 def dev_up() -> None:
     """Start PostgreSQL, the broker and the four services, load the demo data; Ctrl-C stops."""
+    import os
+
     from pdz_shared import devstack
 
+    os.environ.setdefault("PDZ_ENV", "dev")
+    common_settings.cache_clear()
     devstack.up(repo_root(), common_settings())
 
 

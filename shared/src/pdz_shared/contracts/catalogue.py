@@ -1,69 +1,17 @@
-"""The catalogue of topics and events; the AsyncAPI document is generated from it."""
+"""The catalogue of topics and events; the AsyncAPI document is generated from it.
+
+Each producing service describes its own topics and events in ``pdz_shared.contracts.<svc>``.
+"""
 
 from __future__ import annotations
 
-import builtins
-from dataclasses import dataclass
+from pdz_shared.contracts import casework, indicators, notifications, plans
+from pdz_shared.contracts.spec import EventSpec, TopicSpec
 
-from pydantic import BaseModel
+_MODULES = (plans, indicators, casework, notifications)
 
-from pdz_shared.contracts import plans
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    name: str
-    producer: str
-    description: str
-    key: str
-    partitions: int = 3
-    retention_days: int = 14
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    type: str  # the CloudEvents type
-    topic: str
-    payload: builtins.type[BaseModel]
-    summary: str
-    consumers: tuple[str, ...] = ()
-
-
-TOPICS: dict[str, TopicSpec] = {
-    t.name: t
-    for t in (
-        TopicSpec(
-            plans.TERRITORY_TOPIC,
-            "plans",
-            "Unità territoriali (regione, ATS, ASST, distretto, ambito, comune)",
-            key="territory code",
-        ),
-        TopicSpec(
-            "asst.dimissioni.v1",
-            "asst",
-            "Dimissioni protette inviate dai sistemi ospedalieri delle ASST "
-            "(Bundle FHIR R4 come CloudEvent)",
-            key="encounter identifier",
-        ),
-    )
-}
-
-EVENTS: list[EventSpec] = [
-    EventSpec(
-        plans.TERRITORY_CREATED,
-        plans.TERRITORY_TOPIC,
-        plans.TerritoryChanged,
-        "Unità territoriale creata",
-        consumers=("indicators",),
-    ),
-    EventSpec(
-        plans.TERRITORY_UPDATED,
-        plans.TERRITORY_TOPIC,
-        plans.TerritoryChanged,
-        "Unità territoriale modificata",
-        consumers=("indicators",),
-    ),
-]
+TOPICS: dict[str, TopicSpec] = {t.name: t for m in _MODULES for t in m.TOPICS}
+EVENTS: list[EventSpec] = [e for m in _MODULES for e in m.EVENTS]
 
 
 def event_spec(event_type: str) -> EventSpec:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from pdz_shared.contracts.spec import EventSpec, TopicSpec
+
 TERRITORY_TOPIC = "pdz.plans.territory.v1"
 SOURCE = "/pdz/plans"
 
@@ -33,3 +35,30 @@ class TerritoryChanged(BaseModel):
     istat_code: str | None = Field(None, max_length=10)
     version: int = Field(ge=1)
     changed_at: datetime
+
+
+TOPICS = [
+    TopicSpec(
+        TERRITORY_TOPIC,
+        "plans",
+        "Unità territoriali (regione, ATS, ASST, distretto, ambito, comune)",
+        key="territory code",
+    ),
+]
+
+EVENTS = [
+    EventSpec(
+        TERRITORY_CREATED,
+        TERRITORY_TOPIC,
+        TerritoryChanged,
+        "Unità territoriale creata",
+        consumers=("indicators",),
+    ),
+    EventSpec(
+        TERRITORY_UPDATED,
+        TERRITORY_TOPIC,
+        TerritoryChanged,
+        "Unità territoriale modificata",
+        consumers=("indicators",),
+    ),
+]
