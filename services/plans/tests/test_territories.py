@@ -194,3 +194,23 @@ async def test_me(harness: Harness) -> None:
             "roles": ["udp_admin"],
             "ambiti": [SEBINO],
         }
+
+
+async def test_idempotency_key_replays_the_first_answer(harness: Harness) -> None:
+    admin = harness.token(roles=["platform_admin"])
+    body = unit("LOMBARDIA", "regione")
+    async with harness.client(admin, **{"Idempotency-Key": "create-lombardia-1"}) as c:
+        first = await c.post("/v1/territories", json=body)
+        again = await c.post("/v1/territories", json=body)
+        other = await c.post("/v1/territories", json=unit("VENETO", "regione"))
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == "/v1/territories/LOMBARDIA"
+    assert other.status_code == 422 and other.json()["code"] == "idempotency-key-reused"
+    async with harness.factory() as s:
+        assert (await s.execute(text("SELECT count(*) FROM territory_unit"))).scalar() == 1
+        assert (await s.execute(text("SELECT count(*) FROM outbox"))).scalar() == 1
+    # Without the key, a repeat is an ordinary conflict.
+    async with harness.client(admin) as c:
+        assert (await c.post("/v1/territories", json=body)).status_code == 409

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from pdz_plans.territories import service
 from pdz_plans.territories.schemas import CODE, TerritoryIn, TerritoryOut, TerritoryUpdate
@@ -10,6 +11,7 @@ from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.contracts.plans import TerritoryKind
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/v1/territories", tags=["territories"])
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
@@ -24,12 +26,15 @@ Code = Annotated[str, Path(pattern=CODE, description="Codice dell'unità")]
     summary="Crea un'unità territoriale",
 )
 async def create_territory(
-    body: TerritoryIn, session: SessionDep, principal: Writer, response: Response
-) -> TerritoryOut:
+    body: TerritoryIn, session: SessionDep, principal: Writer, idem: IdempotencyDep
+) -> TerritoryOut | JSONResponse:
+    if (replayed := await idem.replay(session, body)) is not None:
+        return replayed
     unit = await service.create(session, principal, body)
-    response.headers["Location"] = f"/v1/territories/{unit.code}"
-    response.headers["ETag"] = etag_of(unit.version)
-    return TerritoryOut.model_validate(unit, from_attributes=True)
+    out = TerritoryOut.model_validate(unit, from_attributes=True)
+    headers = {"Location": f"/v1/territories/{unit.code}", "ETag": etag_of(unit.version)}
+    await idem.store(session, 201, out, headers)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201, headers=headers)
 
 
 @router.get(
