@@ -60,7 +60,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 class RateLimitMiddleware:
     """Fixed-window limit per client, with ``RateLimit-*`` headers and 429 + ``Retry-After``."""
 
-    EXEMPT = ("/status", "/metrics")
+    EXEMPT = ("/metrics",)
 
     def __init__(self, app: ASGIApp, limit: int, window: int = 60) -> None:
         self.app = app
@@ -109,6 +109,8 @@ class RateLimitMiddleware:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"].extend(headers)
+                if not any(k.lower() == b"cache-control" for k, _ in message["headers"]):
+                    message["headers"].append((b"cache-control", b"no-store"))
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

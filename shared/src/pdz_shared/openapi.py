@@ -24,6 +24,11 @@ RATE_HEADERS = {
         "schema": {"type": "integer", "format": "int32", "minimum": 0},
     },
 }
+CACHE_CONTROL = {
+    "description": "Politica di cache: `no-store` (i dati della piattaforma non vanno conservati "
+    "in cache da proxy o browser), salvo dove indicato diversamente",
+    "schema": {"type": "string", "maxLength": 100},
+}
 RETRY_AFTER = {
     "description": "Secondi da attendere prima di riprovare",
     "schema": {"type": "integer", "format": "int32", "minimum": 0},
@@ -135,11 +140,16 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
         "description": "Token JWT (claims: sub, roles, ambiti, aud, exp)",
     }
 
+    used_tags: dict[str, None] = {}
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete", "head"):
                 continue
             public = path == "/status"
+            if not op.get("description"):
+                op["description"] = op.get("summary", "")
+            for tag in op.get("tags", []):
+                used_tags.setdefault(tag, None)
             if public:
                 op["security"] = []
             else:
@@ -147,7 +157,9 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
             responses: dict[str, Any] = op.setdefault("responses", {})
             for code, response in responses.items():
                 if code.startswith("2"):
-                    response.setdefault("headers", {}).update({} if public else RATE_HEADERS)
+                    response.setdefault("headers", {}).update(
+                        {**RATE_HEADERS, "Cache-Control": CACHE_CONTROL}
+                    )
                     if path == "/status":
                         response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
                 elif code[0] in "45":
@@ -159,5 +171,10 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
                 responses.setdefault(code, _problem_response(_ERRORS[code]))
             if "429" in responses:
                 responses["429"]["headers"] = {"Retry-After": RETRY_AFTER, **RATE_HEADERS}
+    known = {t["name"] for t in doc.get("tags", [])}
+    doc["tags"] = [
+        *doc.get("tags", []),
+        *({"name": t, "description": t.replace("-", " ")} for t in used_tags if t not in known),
+    ]
     _fix_schema_formats(doc)
     return doc
