@@ -1,6 +1,7 @@
 """The casework service: PUA intake, triage, EVM/UVM, PAI, dimissioni protette, Cartella Sociale."""
 
 from pdz_casework import models  # noqa: F401  (tables)
+from pdz_casework.cases.api import router as cases_router
 from pdz_casework.settings import settings
 from pdz_shared.app import ServiceSpec, create_app
 
@@ -11,5 +12,6 @@ app = create_app(
         summary="PUA, triage, valutazione multidimensionale, PAI e dimissioni protette",
         description="API del servizio casework: l'accesso integrato dell'Ambito con l'ASST.",
         settings=settings(),
+        routers=[cases_router],
     )
 )

@@ -1,6 +1,19 @@
 """Every table of the casework database (imported by Alembic)."""
 
+from pdz_casework.cases.models import Case, CaseAudit, CaseStatusChange, Person
+from pdz_casework.sla.models import SlaDeadline, SlaPolicy
 from pdz_shared.events.inbox import InboxMessage
 from pdz_shared.events.outbox import OutboxMessage
+from pdz_shared.idempotency import IdempotencyRecord
 
-__all__ = ["InboxMessage", "OutboxMessage"]
+__all__ = [
+    "Case",
+    "CaseAudit",
+    "CaseStatusChange",
+    "IdempotencyRecord",
+    "InboxMessage",
+    "OutboxMessage",
+    "Person",
+    "SlaDeadline",
+    "SlaPolicy",
+]

@@ -1,0 +1,439 @@
+"""People and cases: codice fiscale, dedupe, the state machine, the audit trail, case events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from codicefiscale import codicefiscale
+from sqlalchemy import exists, func, insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pdz_casework.access import acting_role
+from pdz_casework.cases.models import Case, CaseAudit, CaseStatusChange, Person
+from pdz_casework.cases.schemas import (
+    CaseIn,
+    CaseOut,
+    CaseUpdate,
+    DeadlineOut,
+    PersonIn,
+    PersonOut,
+    StatusChangeOut,
+)
+from pdz_casework.sla import service as sla
+from pdz_casework.sla.models import SlaDeadline
+from pdz_shared.auth import Principal
+from pdz_shared.contracts import casework as contract
+from pdz_shared.db import utcnow
+from pdz_shared.errors import Conflict, NotFound, Unprocessable
+from pdz_shared.events.outbox import emit
+from pdz_shared.observability import request_id_var
+
+# The PUA state machine: received → triaged → (closed with orientation | simple service
+# activated | EVM scheduled) → assessed → PAI active → closed. Any open case may be closed
+# (withdrawn, deceased, discharge cancelled); closed_with_orientation and closed are final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"triaged", "closed"}),
+    "triaged": frozenset(
+        {"closed_with_orientation", "simple_service_activated", "evm_scheduled", "closed"}
+    ),
+    "simple_service_activated": frozenset({"evm_scheduled", "closed"}),
+    "evm_scheduled": frozenset({"assessed", "closed"}),
+    "assessed": frozenset({"pai_active", "closed"}),
+    "pai_active": frozenset({"closed"}),
+    "closed_with_orientation": frozenset(),
+    "closed": frozenset(),
+}
+FINAL = frozenset({"closed", "closed_with_orientation"})
+CLOSING = FINAL
+
+READ_ROLES = (
+    "social_worker",
+    "pua_operator",
+    "uvm_member",
+    "udp_admin",
+    "asst_system",
+    "cartella_sociale_system",
+)
+
+
+# ------------------------------------------------------------------ codice fiscale / person
+
+
+def check_codice_fiscale(value: str) -> tuple[str, date, str]:
+    """The normalised code, the birth date and the sex it encodes (omocodia accepted)."""
+    code = value.strip().upper()
+    if not codicefiscale.is_valid(code):
+        raise Unprocessable(
+            "Codice fiscale non valido",
+            "Invalid codice fiscale",
+            invalid_params=[
+                {"name": "person.codice_fiscale", "reason": "invalid checksum or format"}
+            ],
+        )
+    decoded = codicefiscale.decode(code)
+    birth = decoded["birthdate"]
+    return code, birth.date() if isinstance(birth, datetime) else birth, str(decoded["gender"])
+
+
+def check_person(data: PersonIn, prefix: str = "person") -> tuple[str, date, str]:
+    code, birth, sex = check_codice_fiscale(data.codice_fiscale)
+    problems = []
+    if data.birth_date is not None and data.birth_date != birth:
+        problems.append(
+            {
+                "name": f"{prefix}.birth_date",
+                "reason": f"does not match the codice fiscale ({birth.isoformat()})",
+            }
+        )
+    if data.sex is not None and data.sex != sex:
+        problems.append(
+            {"name": f"{prefix}.sex", "reason": f"does not match the codice fiscale ({sex})"}
+        )
+    if problems:
+        raise Unprocessable(
+            "I dati anagrafici non corrispondono al codice fiscale",
+            "The personal data do not match the codice fiscale",
+            invalid_params=problems,
+        )
+    return code, birth, sex
+
+
+async def find_person(session: AsyncSession, ambito: str, code: str) -> Person | None:
+    query = select(Person).where(Person.ambito_code == ambito, Person.codice_fiscale == code)
+    return (await session.exec(query)).first()
+
+
+async def upsert_person(session: AsyncSession, ambito: str, data: PersonIn) -> Person:
+    """One person per codice fiscale per ambito: an intake for a known person reuses it."""
+    code, birth, sex = check_person(data)
+    person = await find_person(session, ambito, code)
+    if person is None:
+        person = Person(
+            ambito_code=ambito,
+            codice_fiscale=code,
+            given_name=data.given_name,
+            family_name=data.family_name,
+            birth_date=birth,
+            sex=sex,
+            residence_comune=data.residence_comune,
+        )
+        session.add(person)
+        await session.flush()
+    elif data.residence_comune and data.residence_comune != person.residence_comune:
+        person.residence_comune = data.residence_comune
+        session.add(person)
+    return person
+
+
+# ------------------------------------------------------------------ events
+
+
+def facts(case: Case, person: Person, occurred_at: datetime | None = None) -> dict[str, Any]:
+    """The facts every casework event carries: no name, no codice fiscale."""
+    when = occurred_at or utcnow()
+    return {
+        "case_id": case.id,
+        "ambito_code": case.ambito_code,
+        "comune_code": case.comune_code,
+        "age_band": contract.age_band(person.birth_date, when.date()),
+        "sex": person.sex if person.sex in ("M", "F") else "unknown",
+        "pua_level": case.pua_level,
+        "source": case.source,
+        "case_manager_sub": case.case_manager_sub,
+        "occurred_at": when,
+    }
+
+
+async def emit_case_event(
+    session: AsyncSession, topic: str, type_: str, payload: contract.CaseFacts
+) -> None:
+    await emit(
+        session,
+        topic=topic,
+        type=type_,
+        source=contract.SOURCE,
+        key=str(payload.case_id),
+        subject=str(payload.case_id),
+        data=payload,
+    )
+
+
+# ------------------------------------------------------------------ audit
+
+
+async def audit(
+    session: AsyncSession,
+    principal: Principal,
+    case_ids: Iterable[uuid.UUID],
+    *,
+    action: str,
+    operation: str,
+    purpose: str | None,
+    roles: Sequence[str] = READ_ROLES,
+) -> None:
+    """Appends one audit row per case touched (reads included)."""
+    rows = [
+        {
+            "case_id": cid,
+            "at": utcnow(),
+            "sub": principal.sub,
+            "role": acting_role(principal, tuple(roles)),
+            "action": action,
+            "operation": operation,
+            "purpose": purpose or "presa_in_carico",
+            "request_id": request_id_var.get(),
+        }
+        for cid in dict.fromkeys(case_ids)
+    ]
+    if rows:
+        await session.execute(insert(CaseAudit), rows)
+
+
+async def audit_trail(
+    session: AsyncSession, case_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[CaseAudit], int]:
+    query = select(CaseAudit).where(CaseAudit.case_id == case_id)
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    rows = await session.exec(query.order_by(col(CaseAudit.id)).limit(limit).offset(offset))
+    return list(rows.all()), int(total)
+
+
+# ------------------------------------------------------------------ cases
+
+
+async def open_case(
+    session: AsyncSession,
+    actor: str,
+    data: CaseIn,
+    *,
+    at: datetime | None = None,
+) -> tuple[Case, Person]:
+    person = await upsert_person(session, data.ambito_code, data.person)
+    now = at or utcnow()
+    case = Case(
+        ambito_code=data.ambito_code,
+        comune_code=data.comune_code or data.person.residence_comune,
+        person_id=person.id,
+        source=data.source,
+        pua_level=data.pua_level,
+        status="received",
+        case_manager_sub=data.case_manager_sub,
+        case_manager_kind=data.case_manager_kind,
+        request_summary=data.request_summary,
+        created_by=actor,
+        received_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    session.add(CaseStatusChange(case_id=case.id, to_status="received", at=now, by_sub=actor))
+    await sla.start_step(session, case.id, case.ambito_code, "first_contact", now)
+    await sla.start_step(session, case.id, case.ambito_code, "triage", now)
+    if case.case_manager_sub:
+        await sla.meet(session, case.id, ["first_contact"])
+    await emit_case_event(
+        session,
+        contract.CASE_TOPIC,
+        contract.CASE_OPENED,
+        contract.CaseOpened(**facts(case, person, now)),
+    )
+    return case, person
+
+
+async def get_person(session: AsyncSession, case: Case) -> Person:
+    person = await session.get(Person, case.person_id)
+    assert person is not None
+    return person
+
+
+async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None or not principal.can_act_on(case.ambito_code):
+        raise NotFound(f"Caso {case_id} non trovato", f"Case {case_id} not found")
+    return case
+
+
+async def lock_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> Case:
+    """The case, locked for the rest of the transaction (serialises concurrent changes)."""
+    case = (await session.exec(select(Case).where(Case.id == case_id).with_for_update())).first()
+    if case is None or not principal.can_act_on(case.ambito_code):
+        raise NotFound(f"Caso {case_id} non trovato", f"Case {case_id} not found")
+    return case
+
+
+def touch(case: Case) -> None:
+    case.version += 1
+    case.updated_at = utcnow()
+
+
+async def update_case(
+    session: AsyncSession, principal: Principal, case: Case, data: CaseUpdate
+) -> Case:
+    if case.status in FINAL:
+        raise Conflict(
+            "Il caso è chiuso e non può essere modificato",
+            "The case is closed and cannot be changed",
+            code="case-closed",
+        )
+    for key, value in data.model_dump().items():
+        setattr(case, key, value)
+    touch(case)
+    session.add(case)
+    if case.case_manager_sub:
+        await sla.meet(session, case.id, ["first_contact"])
+    return case
+
+
+async def transition(
+    session: AsyncSession,
+    actor: str,
+    case: Case,
+    to_status: str,
+    *,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """Moves the case along the state machine; an illegal move is 409 problem+json."""
+    from_status = case.status
+    allowed = TRANSITIONS.get(from_status, frozenset())
+    if to_status not in allowed:
+        raise Conflict(
+            f"Transizione non consentita da {from_status} a {to_status}",
+            f"Transition from {from_status} to {to_status} is not allowed",
+            code="illegal-transition",
+            extra={"from_status": from_status, "allowed": sorted(allowed)},
+        )
+    now = at or utcnow()
+    case.status = to_status
+    if to_status in CLOSING:
+        case.closure_reason = reason or ("orientamento" if to_status != "closed" else "chiuso")
+    touch(case)
+    session.add(case)
+    session.add(
+        CaseStatusChange(
+            case_id=case.id,
+            from_status=from_status,
+            to_status=to_status,
+            at=now,
+            by_sub=actor,
+            reason=reason,
+        )
+    )
+    await _deadlines_on(session, case, to_status, now)
+    person = await get_person(session, case)
+    await emit_case_event(
+        session,
+        contract.CASE_TOPIC,
+        contract.CASE_STATUS_CHANGED,
+        contract.CaseStatusChanged(
+            **facts(case, person, now), from_status=from_status, to_status=to_status
+        ),
+    )
+    if to_status in CLOSING:
+        await emit_case_event(
+            session,
+            contract.CASE_TOPIC,
+            contract.CASE_CLOSED,
+            contract.CaseClosed(**facts(case, person, now), reason=case.closure_reason or ""),
+        )
+    return case
+
+
+async def _deadlines_on(session: AsyncSession, case: Case, status: str, now: datetime) -> None:
+    if status == "triaged":
+        await sla.meet(session, case.id, ["first_contact", "triage"])
+    elif status == "evm_scheduled":
+        await sla.meet(session, case.id, ["first_contact", "triage"])
+        await sla.start_step(session, case.id, case.ambito_code, "evm", now)
+    elif status == "assessed":
+        await sla.meet(session, case.id, ["evm"])
+        await sla.start_step(session, case.id, case.ambito_code, "pai", now)
+    elif status in ("pai_active", "simple_service_activated") or status in CLOSING:
+        await sla.meet(session, case.id)
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None,
+    pua_level: str | None,
+    source: str | None,
+    comune: str | None,
+    overdue: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Case, bool]], int]:
+    late = (
+        exists()
+        .where(
+            col(SlaDeadline.case_id) == col(Case.id),
+            col(SlaDeadline.met_at).is_(None),
+            col(SlaDeadline.due_at) < func.now(),
+        )
+        .correlate(Case)
+    )
+    query = select(Case, late.label("overdue"))
+    if not principal.is_platform_admin:
+        query = query.where(col(Case.ambito_code).in_(sorted(principal.ambiti)))
+    if status:
+        query = query.where(Case.status == status)
+    if pua_level:
+        query = query.where(Case.pua_level == pua_level)
+    if source:
+        query = query.where(Case.source == source)
+    if comune:
+        query = query.where(Case.comune_code == comune)
+    if overdue is not None:
+        query = query.where(late if overdue else ~late)
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    rows = await session.exec(
+        query.order_by(col(Case.received_at).desc(), col(Case.id)).limit(limit).offset(offset)
+    )
+    return [(c, bool(o)) for c, o in rows.all()], int(total)
+
+
+async def to_out(session: AsyncSession, case: Case) -> CaseOut:
+    person = await get_person(session, case)
+    history = list(
+        (
+            await session.exec(
+                select(CaseStatusChange)
+                .where(CaseStatusChange.case_id == case.id)
+                .order_by(col(CaseStatusChange.id))
+            )
+        ).all()
+    )
+    now = utcnow()
+    deadlines = [
+        DeadlineOut(
+            kind=d.kind,
+            due_at=d.due_at,
+            met_at=d.met_at,
+            overdue=d.met_at is None and d.due_at < now,
+        )
+        for d in await sla.deadlines_of(session, case.id)
+    ]
+    return CaseOut(
+        id=case.id,
+        ambito_code=case.ambito_code,
+        comune_code=case.comune_code,
+        source=case.source,
+        pua_level=case.pua_level,
+        status=case.status,
+        case_manager_sub=case.case_manager_sub,
+        case_manager_kind=case.case_manager_kind,
+        request_summary=case.request_summary,
+        closure_reason=case.closure_reason,
+        person=PersonOut.model_validate(person, from_attributes=True),
+        timestamps={h.to_status: h.at for h in history},
+        history=[StatusChangeOut.model_validate(h, from_attributes=True) for h in history],
+        deadlines=deadlines,
+        version=case.version,
+        received_at=case.received_at,
+        updated_at=case.updated_at,
+    )
