@@ -1,7 +1,9 @@
 """The casework service: PUA intake, triage, EVM/UVM, PAI, dimissioni protette, Cartella Sociale."""
 
 from pdz_casework import models  # noqa: F401  (tables)
+from pdz_casework.assessments.api import router as assessments_router
 from pdz_casework.cases.api import router as cases_router
+from pdz_casework.pai.api import router as pai_router
 from pdz_casework.settings import settings
 from pdz_shared.app import ServiceSpec, create_app
 
@@ -12,6 +14,6 @@ app = create_app(
         summary="PUA, triage, valutazione multidimensionale, PAI e dimissioni protette",
         description="API del servizio casework: l'accesso integrato dell'Ambito con l'ASST.",
         settings=settings(),
-        routers=[cases_router],
+        routers=[cases_router, assessments_router, pai_router],
     )
 )

@@ -1,6 +1,8 @@
 """Every table of the casework database (imported by Alembic)."""
 
+from pdz_casework.assessments.models import Evaluation, Triage
 from pdz_casework.cases.models import Case, CaseAudit, CaseStatusChange, Person
+from pdz_casework.pai.models import PaiIntervention, PaiVersion
 from pdz_casework.sla.models import SlaDeadline, SlaPolicy
 from pdz_shared.events.inbox import InboxMessage
 from pdz_shared.events.outbox import OutboxMessage
@@ -10,10 +12,14 @@ __all__ = [
     "Case",
     "CaseAudit",
     "CaseStatusChange",
+    "Evaluation",
     "IdempotencyRecord",
     "InboxMessage",
     "OutboxMessage",
+    "PaiIntervention",
+    "PaiVersion",
     "Person",
     "SlaDeadline",
     "SlaPolicy",
+    "Triage",
 ]

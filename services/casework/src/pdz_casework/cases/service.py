@@ -334,6 +334,9 @@ async def transition(
         ),
     )
     if to_status in CLOSING:
+        from pdz_casework.pai.service import end_all
+
+        await end_all(session, case)
         await emit_case_event(
             session,
             contract.CASE_TOPIC,
