@@ -1,15 +1,43 @@
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from pdz_shared.settings import ServiceSettings
 
 
 class NotificationsSettings(ServiceSettings):
+    """``PDZ_NOTIFICATIONS_*`` variables."""
+
     model_config = SettingsConfigDict(env_prefix="PDZ_NOTIFICATIONS_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/pdz_notifications"
     port: int = 8004
+
+    # ---- e-mail (SMTP)
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host")
+    smtp_port: int = Field(1025, description="SMTP server port (25, 465 TLS, 587 STARTTLS)")
+    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS")
+    smtp_tls: bool = Field(False, description="Implicit TLS from the first byte (port 465)")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 15.0
+    mail_from: str = Field(
+        "Piano di Zona <notifiche@pdz.example.it>", description="From: of every e-mail"
+    )
+
+    # ---- webhooks
+    webhook_timeout_seconds: float = 10.0
+
+    # ---- dispatcher (in the worker)
+    dispatch_batch_size: int = 50
+    dispatch_poll_seconds: float = 1.0
+    dispatch_lease_seconds: int = Field(
+        120, description="A claimed delivery not finished within this time is claimed again"
+    )
+    max_attempts: int = Field(6, description="Attempts before a delivery is failed (and DLQ)")
+    backoff_base_seconds: float = Field(2.0, description="First retry delay, doubled per attempt")
+    backoff_cap_seconds: float = Field(3600.0, description="Longest retry delay")
 
 
 @lru_cache

@@ -1,0 +1,41 @@
+"""The in-app inbox: a delivery becomes a row of the recipient's inbox (once per event)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.dialects.postgresql import insert
+
+from pdz_notifications.channels.base import Outgoing, SendResult
+from pdz_notifications.inbox.models import Notification
+from pdz_shared.db import SessionFactory, transaction, utcnow
+
+
+class InboxChannel:
+    name = "inbox"
+
+    def __init__(self, factory: SessionFactory) -> None:
+        self.factory = factory
+
+    async def send(self, message: Outgoing) -> SendResult:
+        stmt = (
+            insert(Notification)
+            .values(
+                id=uuid.uuid4(),
+                recipient_sub=message.recipient,
+                event_id=message.event_id,
+                event_type=message.event_type,
+                ambito_code=message.ambito_code,
+                title=message.subject or message.event_type,
+                body=message.body or "",
+                critical=message.critical,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(constraint="uq_notification_event_recipient")
+        )
+        async with transaction(self.factory) as session:
+            await session.execute(stmt)
+        return SendResult(True)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,48 @@
+"""The event consumer of the notifications service.
+
+It listens to every topic of the catalogue that other services publish (plus the topics of the
+indicators and plans events the default rules name, in case their contracts are not there yet),
+and hands *every* event type to the rules engine: a rule added through the API for any event
+type works without a new release.
+"""
+
+from __future__ import annotations
+
+from pdz_notifications.defaults import PLAN_PUBLISHED, TARGET_ACHIEVED, TARGET_AT_RISK
+from pdz_notifications.deliveries.events import on_event
+from pdz_shared.contracts.catalogue import EVENTS
+from pdz_shared.db import SessionFactory
+from pdz_shared.events.inbox import EventConsumer, Handler
+from pdz_shared.events.kafka import KafkaConfig
+
+SERVICE = "notifications"
+# Topics of events whose contracts other engineers are writing (see defaults.py).
+FALLBACK_TOPICS = {
+    TARGET_AT_RISK: "pdz.indicators.target.v1",
+    TARGET_ACHIEVED: "pdz.indicators.target.v1",
+    PLAN_PUBLISHED: "pdz.plans.plan.v1",
+}
+
+
+def handled() -> tuple[list[str], dict[str, Handler]]:
+    """Topics to subscribe to and a handler per event type (all of them go to the rules)."""
+    events = {e.type: e.topic for e in EVENTS if not e.topic.startswith("pdz.notifications.")}
+    for event_type, topic in FALLBACK_TOPICS.items():
+        events.setdefault(event_type, topic)
+    topics = sorted({t for t in events.values() if t.startswith("pdz.")})
+    handlers: dict[str, Handler] = {t: on_event for t in events}
+    return topics, handlers
+
+
+def consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[EventConsumer]:
+    topics, handlers = handled()
+    return [
+        EventConsumer(
+            service=SERVICE,
+            name="events",
+            topics=topics,
+            handlers=handlers,
+            factory=factory,
+            kafka=kafka,
+        ),
+    ]

@@ -1,0 +1,334 @@
+"""The dispatcher (runs in the worker): claims due deliveries, sends them, logs every attempt.
+
+Deliveries are created by the consumer in the event's transaction; sending happens only after
+that commits. Claiming is ``FOR UPDATE SKIP LOCKED`` plus a lease, so several dispatchers never
+send the same delivery at once, and a dispatcher that dies mid-send leaves a lease that expires
+and lets another one retry. Failures are retried with exponential backoff and jitter; after
+``max_attempts`` the delivery is failed and announced on the dead-letter topic (via the outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pdz_notifications.channels import Channel, Outgoing, SendResult, build_channels
+from pdz_notifications.defaults import DIGEST_KEY
+from pdz_notifications.deliveries.models import DeliveryAttempt
+from pdz_notifications.deliveries.service import NOTIFY_CHANNEL
+from pdz_notifications.recipients.models import Recipient
+from pdz_notifications.settings import NotificationsSettings
+from pdz_notifications.templates.lookup import render_message
+from pdz_shared.contracts import notifications as contract
+from pdz_shared.db import SessionFactory, sync_url, transaction, utcnow
+from pdz_shared.events.outbox import emit
+
+DIGEST_EVENT_TYPE = "it.pdz.notifications.digest"
+
+_CLAIM = text("""
+    UPDATE delivery d
+    SET status = 'sending', attempts = d.attempts + 1, updated_at = now(),
+        lease_until = now() + make_interval(secs => :lease)
+    WHERE d.id IN (
+        SELECT id FROM delivery
+        WHERE (status = 'pending' AND next_attempt_at <= now())
+           OR (status = 'sending' AND lease_until < now())
+        ORDER BY next_attempt_at
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING d.id, d.event_id, d.event_type, d.recipient, d.channel, d.attempts, d.language,
+              d.critical, d.ambito_code, d.address, d.subject, d.body, d.payload, d.webhook_id
+""")
+_SENT = text("""
+    UPDATE delivery SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
+           updated_at = now()
+    WHERE id = :id AND status = 'sending' AND attempts = :attempt
+""")
+_RETRY = text("""
+    UPDATE delivery SET status = 'pending', lease_until = NULL, last_error = :error,
+           next_attempt_at = now() + make_interval(secs => :delay), updated_at = now()
+    WHERE id = :id AND status = 'sending' AND attempts = :attempt
+""")
+_FAILED = text("""
+    UPDATE delivery SET status = 'failed', lease_until = NULL, last_error = :error,
+           updated_at = now()
+    WHERE id = :id AND status = 'sending' AND attempts = :attempt
+    RETURNING id
+""")
+_DUE_DIGESTS = text("""
+    SELECT id, recipient_sub, channel FROM digest
+    WHERE status = 'open' AND window_end <= :now
+    ORDER BY window_end LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+""")
+_DIGEST_ITEMS = text("""
+    SELECT subject, body, event_type, ambito_code, created_at FROM delivery
+    WHERE digest_id = :id ORDER BY created_at, id
+""")
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
+    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        factory: SessionFactory,
+        settings: NotificationsSettings,
+        channels: dict[str, Channel] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.channels = channels if channels is not None else build_channels(settings, factory)
+        self.log = structlog.get_logger("pdz.dispatcher")
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ deliveries
+
+    async def claim(self) -> list[Outgoing]:
+        async with transaction(self.factory) as session:
+            rows = (
+                (
+                    await session.execute(
+                        _CLAIM,
+                        {
+                            "lease": self.settings.dispatch_lease_seconds,
+                            "limit": self.settings.dispatch_batch_size,
+                        },
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return [
+            Outgoing(
+                id=r["id"],
+                event_id=r["event_id"],
+                event_type=r["event_type"],
+                recipient=r["recipient"],
+                channel=r["channel"],
+                attempt=r["attempts"],
+                language=r["language"],
+                critical=r["critical"],
+                ambito_code=r["ambito_code"],
+                address=r["address"],
+                subject=r["subject"],
+                body=r["body"],
+                payload=r["payload"],
+                webhook_id=r["webhook_id"],
+            )
+            for r in rows
+        ]
+
+    async def run_once(self) -> int:
+        """Claims one batch and sends it. Returns how many deliveries were attempted."""
+        batch = await self.claim()
+        if batch:
+            await asyncio.gather(*(self._deliver(m) for m in batch))
+        return len(batch)
+
+    async def _deliver(self, message: Outgoing) -> None:
+        channel = self.channels.get(message.channel)
+        started = utcnow()
+        t0 = time.monotonic()
+        if channel is None:
+            result = SendResult(False, f"unknown channel {message.channel}", retryable=False)
+        else:
+            try:
+                result = await channel.send(message)
+            except Exception as exc:  # a plugin bug must not kill the dispatcher
+                self.log.exception("delivery.channel_error", delivery_id=str(message.id))
+                result = SendResult(False, f"{type(exc).__name__}: {exc}")
+        duration = int((time.monotonic() - t0) * 1000)
+        await self._record(message, result, started, duration)
+
+    async def _record(
+        self, message: Outgoing, result: SendResult, started: datetime, duration_ms: int
+    ) -> None:
+        s = self.settings
+        final = not result.ok and (not result.retryable or message.attempt >= s.max_attempts)
+        status = "sent" if result.ok else ("failed" if final else "retry")
+        error = (result.error or "")[:2000] or None
+        params: dict[str, Any] = {"id": message.id, "attempt": message.attempt, "error": error}
+        async with transaction(self.factory) as session:
+            session.add(
+                DeliveryAttempt(
+                    delivery_id=message.id,
+                    attempt=message.attempt,
+                    status=status,
+                    error=error,
+                    response_status=result.response_status,
+                    duration_ms=duration_ms,
+                    started_at=started,
+                )
+            )
+            if result.ok:
+                await session.execute(_SENT, {"id": message.id, "attempt": message.attempt})
+            elif not final:
+                delay = backoff(message.attempt, s.backoff_base_seconds, s.backoff_cap_seconds)
+                await session.execute(_RETRY, {**params, "delay": delay})
+            elif (await session.execute(_FAILED, params)).first() is not None:
+                await self._dead_letter(session, message, error)
+        self.log.info(
+            "delivery.attempt",
+            delivery_id=str(message.id),
+            channel=message.channel,
+            attempt=message.attempt,
+            status=status,
+            error=error,
+        )
+
+    async def _dead_letter(
+        self, session: AsyncSession, message: Outgoing, error: str | None
+    ) -> None:
+        payload = contract.DeliveryDeadLettered(
+            delivery_id=message.id,
+            event_id=message.event_id,
+            event_type=message.event_type,
+            channel=message.channel,
+            target=message.recipient,
+            ambito_code=message.ambito_code,
+            attempts=message.attempt,
+            last_error=error,
+            failed_at=utcnow(),
+            cloudevent=message.payload,
+        )
+        await emit(
+            session,
+            topic=contract.DEAD_LETTER_TOPIC,
+            type=contract.DELIVERY_DEAD_LETTERED,
+            source=contract.SOURCE,
+            key=str(message.id),
+            subject=str(message.id),
+            data=payload,
+        )
+
+    # ------------------------------------------------------------------ digests
+
+    async def flush_digests(self, now: datetime | None = None, limit: int = 50) -> int:
+        """Closes the digests whose window ended and queues one e-mail for each."""
+        closed = 0
+        async with transaction(self.factory) as session:
+            due = (
+                (await session.execute(_DUE_DIGESTS, {"now": now or utcnow(), "limit": limit}))
+                .mappings()
+                .all()
+            )
+            for digest in due:
+                await self._flush_one(session, digest["id"], digest["recipient_sub"])
+                closed += 1
+            if closed:
+                await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        return closed
+
+    async def _flush_one(self, session: AsyncSession, digest_id: uuid.UUID, sub: str) -> None:
+        items = [
+            dict(r) for r in (await session.execute(_DIGEST_ITEMS, {"id": digest_id})).mappings()
+        ]
+        recipient = await session.get(Recipient, sub)
+        if items and recipient is not None and recipient.email:
+            ambiti = {i["ambito_code"] for i in items}
+            message = await render_message(
+                session,
+                DIGEST_KEY,
+                "email",
+                recipient.language,
+                {"items": items, "recipient": {"sub": sub, "language": recipient.language}},
+            )
+            await session.execute(
+                text("""
+                    INSERT INTO delivery (id, event_id, event_type, ambito_code, recipient, channel,
+                        critical, status, language, address, subject, body, attempts,
+                        next_attempt_at, created_at, updated_at)
+                    VALUES (:id, :event_id, :type, :ambito, :sub, 'email', false, 'pending',
+                        :language, :address, :subject, :body, 0, now(), now(), now())
+                    ON CONFLICT ON CONSTRAINT uq_delivery_once DO NOTHING
+                """),
+                {
+                    "id": uuid.uuid4(),
+                    "event_id": f"digest:{digest_id}",
+                    "type": DIGEST_EVENT_TYPE,
+                    "ambito": ambiti.pop() if len(ambiti) == 1 else None,
+                    "sub": sub,
+                    "language": recipient.language,
+                    "address": recipient.email,
+                    "subject": message.subject,
+                    "body": message.body,
+                },
+            )
+        await session.execute(
+            text("UPDATE digest SET status = 'closed', closed_at = now() WHERE id = :id"),
+            {"id": digest_id},
+        )
+
+    # ------------------------------------------------------------------ loop
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(sync_url(self.settings.database_url))
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+                while not stop.is_set() and not conn.is_closed():  # noqa: ASYNC110
+                    await asyncio.sleep(0.5)
+            except (OSError, asyncpg.PostgresError) as exc:
+                self.log.warning("dispatcher.listen_failed", error=str(exc))
+                await asyncio.sleep(1.0)
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        listener = asyncio.create_task(self._listen(stop))
+        digest_at = 0.0
+        loop = asyncio.get_running_loop()
+        try:
+            while not stop.is_set():
+                try:
+                    if loop.time() >= digest_at:
+                        await self.flush_digests()
+                        digest_at = loop.time() + 5.0
+                    if await self.run_once():
+                        continue
+                except Exception as exc:
+                    self.log.warning("dispatcher.cycle_failed", error=repr(exc))
+                    await asyncio.sleep(1.0)
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.settings.dispatch_poll_seconds):
+                        await _first(self._wake.wait(), stop.wait())
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            for channel in self.channels.values():
+                with contextlib.suppress(Exception):
+                    await channel.close()
+
+
+async def _first(*aws: Any) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+__all__ = ["DIGEST_EVENT_TYPE", "Dispatcher", "backoff"]
