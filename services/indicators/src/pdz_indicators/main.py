@@ -1,6 +1,7 @@
 """The indicators service: indicator values per period and territory, judged against targets."""
 
 from pdz_indicators import models  # noqa: F401  (tables)
+from pdz_indicators.expressions.api import router as expressions
 from pdz_indicators.reported.api import router as reported
 from pdz_indicators.settings import settings
 from pdz_shared.app import ServiceSpec, create_app
@@ -12,6 +13,6 @@ app = create_app(
         summary="Valori degli indicatori per periodo e territorio, giudicati rispetto ai target",
         description="API del servizio indicators: valori riportati, indicatori calcolati e target.",
         settings=settings(),
-        routers=[reported],
+        routers=[expressions, reported],
     )
 )

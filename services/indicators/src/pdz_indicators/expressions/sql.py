@@ -1,0 +1,308 @@
+# ruff: noqa: S608  (SQL text is built only from fixed fragments; every value is bound)
+"""Compiles a checked parse tree to one PostgreSQL statement with bound parameters only.
+
+Every fact function becomes a scalar aggregate subquery over the ``fact``, ``reported_value``
+or ``population`` table; the arithmetic around them becomes SQL arithmetic over those columns.
+No text from the formula is ever spliced into the SQL: literals, fact types and attribute paths
+(already checked against the catalogue) travel as bound parameters.
+
+The statement expects these context parameters, bound by the caller for one territory and period:
+``t_code`` (the territory), ``t_ambiti`` (its ambiti), ``t_comune`` (the comune, or NULL),
+``t_comuni`` (its comuni), ``p_from``/``p_to`` (local period bounds, timestamps),
+``p_label`` (the period label, e.g. 2025-Q1) and ``p_year``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import DateTime, Integer, Numeric, String, TextClause, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import TypeEngine
+
+from pdz_indicators.expressions.catalog import FACT_TYPES
+from pdz_indicators.expressions.syntax import (
+    Attribute,
+    AvgDays,
+    Binary,
+    Boolean,
+    Call,
+    Count,
+    Node,
+    Number,
+    Population,
+    Reported,
+    Unary,
+)
+from pdz_indicators.expressions.syntax import String as StringNode
+
+MissingPolicy = Literal["skip_if_any_missing", "skip_if_all_missing", "zero"]
+LeafKind = Literal["count", "avg_days", "reported", "population"]
+
+CONTEXT_TYPES: dict[str, TypeEngine[Any]] = {
+    "t_code": String(),
+    "t_ambiti": ARRAY(String()),
+    "t_comune": String(),
+    "t_comuni": ARRAY(String()),
+    "p_from": DateTime(timezone=True),
+    "p_to": DateTime(timezone=True),
+    "p_label": String(),
+    "p_year": Integer(),
+}
+
+LOCAL = "'Europe/Rome'"
+
+
+def _scope(alias: str) -> str:
+    return (
+        f"{alias}.ambito_code = ANY(:t_ambiti) AND "
+        f"(CAST(:t_comune AS VARCHAR) IS NULL OR {alias}.comune_code = :t_comune)"
+    )
+
+
+@dataclass
+class Leaf:
+    name: str
+    kind: LeafKind
+    sql: str
+
+
+@dataclass
+class Compiled:
+    leaves: list[Leaf]
+    value_sql: str
+    params: dict[str, Any]
+    types: dict[str, TypeEngine[Any]]
+    fact_types: list[str] = field(default_factory=list)
+
+    def statement(self) -> TextClause:
+        """``SELECT l0, l1, …, value, watermark`` for one territory and period."""
+        leaves = ", ".join(f"{leaf.sql} AS {leaf.name}" for leaf in self.leaves) or "1 AS l_none"
+        cols = "".join(f"{leaf.name}, " for leaf in self.leaves)
+        sql = (
+            f"WITH leaves AS (SELECT {leaves}) "
+            f"SELECT {cols}{self.value_sql} AS value, "
+            "(SELECT max(w.occurred_at) FROM fact w WHERE w.fact_type = ANY(:c_fact_types) "
+            f"AND {_scope('w')}) AS watermark FROM leaves"
+        )
+        params = {**self.params, "c_fact_types": self.fact_types}
+        types = {**CONTEXT_TYPES, **self.types, "c_fact_types": ARRAY(String())}
+        used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
+        stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
+        return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
+
+    def bind_context(self, stmt: TextClause, **context: Any) -> TextClause:
+        """Binds the context parameters the statement uses (unused ones are dropped)."""
+        used = {k: v for k, v in context.items() if k in stmt._bindparams}
+        return stmt.bindparams(**used)
+
+
+class Compiler:
+    def __init__(self, policy: MissingPolicy = "skip_if_all_missing") -> None:
+        self.policy = policy
+        self.params: dict[str, Any] = {}
+        self.types: dict[str, TypeEngine[Any]] = {}
+        self.leaves: list[Leaf] = []
+        self.fact_types: set[str] = set()
+
+    def bind(self, value: Any, type_: TypeEngine[Any]) -> str:
+        name = f"x{len(self.params)}"
+        self.params[name] = value
+        self.types[name] = type_
+        return f":{name}"
+
+    def compile(self, tree: Node) -> Compiled:
+        value = self.expr(tree)
+        return Compiled(self.leaves, value, self.params, self.types, sorted(self.fact_types))
+
+    def leaf(self, kind: LeafKind, sql: str) -> str:
+        # A missing input counts as zero in the arithmetic; whether the value is skipped
+        # (missing-value policy: any / all missing) is decided from the raw leaf columns.
+        name = f"l{len(self.leaves)}"
+        self.leaves.append(Leaf(name, kind, sql))
+        return f"COALESCE({name}, 0)"
+
+    # -------------------------------------------------------------- top-level arithmetic
+
+    def expr(self, node: Node) -> str:
+        if isinstance(node, Number):
+            return f"CAST({self.bind(node.value, Numeric())} AS NUMERIC)"
+        if isinstance(node, Boolean):
+            return "TRUE" if node.value else "FALSE"
+        if isinstance(node, Unary):
+            inner = self.expr(node.operand)
+            return f"(NOT {inner})" if node.op == "not" else f"(-{inner})"
+        if isinstance(node, Binary):
+            left, right = self.expr(node.left), self.expr(node.right)
+            if node.op == "/":
+                return f"({left} / NULLIF({right}, 0))"
+            return f"({left} {_SQL_OPS[node.op]} {right})"
+        if isinstance(node, Call):
+            args = [self.expr(a) for a in node.args]
+            if node.name == "if":
+                return f"(CASE WHEN {args[0]} THEN {args[1]} ELSE {args[2]} END)"
+            fn = {"coalesce": "COALESCE", "min": "LEAST", "max": "GREATEST"}[node.name]
+            return f"{fn}({', '.join(args)})"
+        if isinstance(node, Count):
+            self.fact_types.add(node.fact)
+            cond = self.condition(node.where, {"f": node.fact}) if node.where else "TRUE"
+            sql = (
+                "(SELECT CASE WHEN count(*) = 0 THEN NULL ELSE "
+                f"count(*) FILTER (WHERE {cond}) END FROM fact f "
+                f"WHERE f.fact_type = {self.bind(node.fact, String())} AND {_scope('f')} "
+                "AND f.fact_at >= :p_from AND f.fact_at < :p_to)"
+            )
+            return self.leaf("count", sql)
+        if isinstance(node, AvgDays):
+            self.fact_types.update((node.start, node.end))
+            cond = (
+                self.condition(node.where, {"e": node.end, "s": node.start})
+                if node.where
+                else "TRUE"
+            )
+            sql = (
+                "(SELECT CAST(avg(CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) - "
+                "CAST((s.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)) AS NUMERIC) "
+                "FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs FROM fact s0 "
+                f"WHERE s0.fact_type = {self.bind(node.start, String())} "
+                "AND s0.case_id = e.case_id AND CAST((s0.fact_at AT TIME ZONE "
+                + LOCAL
+                + ") AS DATE) "
+                "<= CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
+                "ORDER BY s0.fact_at DESC LIMIT 1) s "
+                f"WHERE e.fact_type = {self.bind(node.end, String())} AND {_scope('e')} "
+                f"AND e.fact_at >= :p_from AND e.fact_at < :p_to AND {cond})"
+            )
+            return self.leaf("avg_days", sql)
+        if isinstance(node, Reported):
+            m = self.bind(node.metric, String())
+            base = (
+                "SELECT sum(r.value) FROM reported_value r "
+                f"WHERE r.metric = {m} AND r.period = :p_label"
+            )
+            sql = (
+                f"COALESCE(({base} AND r.territory_code = :t_code), "
+                f"({base} AND r.territory_code = ANY(:t_comuni)))"
+            )
+            return self.leaf("reported", sql)
+        if isinstance(node, Population):
+            cond = self.population(node.where) if node.where else "TRUE"
+            base = "SELECT CAST(sum(p.count) AS NUMERIC) FROM population p WHERE p.year = :p_year"
+            sql = (
+                f"COALESCE(({base} AND p.territory_code = :t_code AND {cond}), "
+                f"({base} AND p.territory_code = ANY(:t_comuni) AND {cond}))"
+            )
+            return self.leaf("population", sql)
+        raise AssertionError(f"cannot compile {node!r} here")  # pragma: no cover
+
+    # -------------------------------------------------------------- where conditions on facts
+
+    def condition(self, node: Node, aliases: dict[str, str]) -> str:
+        if isinstance(node, Binary) and node.op in ("and", "or"):
+            left = self.condition(node.left, aliases)
+            right = self.condition(node.right, aliases)
+            return f"({left} {node.op.upper()} {right})"
+        if isinstance(node, Unary) and node.op == "not":
+            return f"(NOT COALESCE({self.condition(node.operand, aliases)}, FALSE))"
+        if isinstance(node, Boolean):
+            return "TRUE" if node.value else "FALSE"
+        if isinstance(node, Attribute):
+            return f"COALESCE({self.attribute(node, aliases)}, FALSE)"
+        if isinstance(node, Binary):
+            return f"({self.operand(node.left, aliases)} {_SQL_OPS[node.op]} " + (
+                f"{self.operand(node.right, aliases)})"
+            )
+        raise AssertionError(f"cannot compile condition {node!r}")  # pragma: no cover
+
+    def operand(self, node: Node, aliases: dict[str, str]) -> str:
+        if isinstance(node, Attribute):
+            return self.attribute(node, aliases)
+        if isinstance(node, Number):
+            return f"CAST({self.bind(node.value, Numeric())} AS NUMERIC)"
+        if isinstance(node, StringNode):
+            return f"CAST({self.bind(node.value, String())} AS TEXT)"
+        if isinstance(node, Boolean):
+            return "TRUE" if node.value else "FALSE"
+        if isinstance(node, Unary) and node.op == "-":
+            return f"(-{self.operand(node.operand, aliases)})"
+        if isinstance(node, Binary) and node.op in _ARITH:
+            left = self.operand(node.left, aliases)
+            right = self.operand(node.right, aliases)
+            if node.op == "/":
+                return f"({left} / NULLIF({right}, 0))"
+            return f"({left} {node.op} {right})"
+        return self.condition(node, aliases)
+
+    def attribute(self, node: Attribute, aliases: dict[str, str]) -> str:
+        # The first alias whose fact type knows the attribute (the end fact, then the start).
+        for alias, fact in aliases.items():
+            kind = FACT_TYPES[fact].attributes.get(node.path)
+            if kind is None:
+                continue
+            if node.path == "comune_code":
+                raw = f"{alias}.comune_code"
+            else:
+                path = self.bind(node.path.split("."), ARRAY(String()))
+                raw = f"({alias}.attrs #>> CAST({path} AS TEXT[]))"
+            if kind == "bool":
+                return f"CAST({raw} AS BOOLEAN)"
+            if kind == "number":
+                return f"CAST({raw} AS NUMERIC)"
+            return raw
+        raise AssertionError(f"unchecked attribute {node.path}")  # pragma: no cover
+
+    # -------------------------------------------------------------- population conditions
+
+    def population(self, node: Node) -> str:
+        if isinstance(node, Binary) and node.op in ("and", "or"):
+            left, right = self.population(node.left), self.population(node.right)
+            return f"({left} {node.op.upper()} {right})"
+        if isinstance(node, Unary) and node.op == "not":
+            return f"(NOT {self.population(node.operand)})"
+        assert isinstance(node, Binary) and isinstance(node.left, Attribute)
+        if node.left.path == "sex":
+            assert isinstance(node.right, StringNode)
+            return f"(p.sex {_SQL_OPS[node.op]} {self.bind(node.right.value, String())})"
+        assert isinstance(node.right, Number)
+        n = self.bind(int(node.right.value), Integer())
+        # Population is kept in age bands [age_from, age_to] (age_to NULL = and over): a band
+        # counts when every age in it satisfies the condition.
+        return {
+            ">=": f"(p.age_from >= {n})",
+            ">": f"(p.age_from > {n})",
+            "<=": f"(p.age_to IS NOT NULL AND p.age_to <= {n})",
+            "<": f"(p.age_to IS NOT NULL AND p.age_to < {n})",
+            "=": f"(p.age_from = {n} AND p.age_to = {n})",
+            "!=": f"(NOT (p.age_from = {n} AND p.age_to IS NOT DISTINCT FROM {n}))",
+        }[node.op]
+
+
+_ARITH = {"+", "-", "*", "/"}
+_SQL_OPS = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "/": "/",
+    "=": "=",
+    "!=": "<>",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+    "and": "AND",
+    "or": "OR",
+}
+
+
+def compile_sql(tree: Node, policy: MissingPolicy = "skip_if_all_missing") -> Compiled:
+    return Compiler(policy).compile(tree)
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+__all__ = ["Compiled", "Leaf", "MissingPolicy", "compile_sql"]

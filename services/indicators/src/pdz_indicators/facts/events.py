@@ -1,0 +1,117 @@
+"""Casework events → facts, idempotently; each new fact refreshes the values it feeds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pdz_indicators.expressions.catalog import BY_CE_TYPE, FactType
+from pdz_indicators.facts.models import Fact, Population
+from pdz_indicators.values import service as values
+from pdz_indicators.values.periods import ROME, local_day
+from pdz_shared.contracts import casework as cw
+from pdz_shared.contracts import plans
+from pdz_shared.events.cloudevents import CloudEvent
+from pdz_shared.events.inbox import Handler
+
+MODELS: dict[str, type[cw.CaseFacts]] = {
+    cw.CASE_OPENED: cw.CaseOpened,
+    cw.CASE_TRIAGED: cw.CaseTriaged,
+    cw.CASE_STATUS_CHANGED: cw.CaseStatusChanged,
+    cw.CASE_CLOSED: cw.CaseClosed,
+    cw.EVM_SCHEDULED: cw.EvmScheduled,
+    cw.EVM_COMPLETED: cw.EvmCompleted,
+    cw.PAI_APPROVED: cw.PaiApproved,
+    cw.INTERVENTION_STARTED: cw.InterventionChanged,
+    cw.INTERVENTION_ENDED: cw.InterventionChanged,
+    cw.DISCHARGE_RECEIVED: cw.DischargeReceived,
+    cw.TRANSITION_COMPLETED: cw.TransitionCompleted,
+    cw.SLA_BREACHED: cw.SlaEvent,
+}
+_NOT_ATTRIBUTES = {"case_id", "ambito_code", "comune_code", "case_manager_sub", "occurred_at"}
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=ROME)
+    if isinstance(value, date):
+        return datetime.combine(value, time(12), ROME)  # a day: its local noon
+    raise TypeError(f"not a date: {value!r}")
+
+
+def fact_key(fact_type: FactType, data: BaseModel, event: CloudEvent) -> str:
+    parts = [str(getattr(data, k, "") or "") for k in fact_type.natural_key]
+    if not fact_type.natural_key or not all(parts):
+        parts = [event.id]  # no natural key: the event itself is the fact
+    return f"{fact_type.name}:{':'.join(parts)}"
+
+
+async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
+    fact_type = BY_CE_TYPE[event.type]
+    data = MODELS[event.type].model_validate(event.data)
+    attrs = data.model_dump(mode="json", exclude=_NOT_ATTRIBUTES)
+    row = {
+        "fact_key": fact_key(fact_type, data, event),
+        "event_id": event.id,
+        "fact_type": fact_type.name,
+        "case_id": data.case_id,
+        "ambito_code": data.ambito_code,
+        "comune_code": data.comune_code,
+        "fact_at": _moment(getattr(data, fact_type.dated_by)),
+        "occurred_at": data.occurred_at,
+        "attrs": attrs,
+    }
+    stmt = insert(Fact).values(**row).on_conflict_do_nothing(index_elements=["fact_key"])
+    result = await session.execute(stmt)
+    if not getattr(result, "rowcount", 0):
+        return  # the same fact again (republished or replayed): nothing changes
+    # Days this fact can move: its own, and those of the same case's facts (avg_days pairs).
+    fact_at = _moment(getattr(data, fact_type.dated_by))
+    days = {local_day(fact_at)}
+    others = await session.execute(
+        select(col(Fact.fact_at)).where(col(Fact.case_id) == data.case_id)
+    )
+    days.update(local_day(d) for d in others.scalars())
+    await values.refresh_for_fact(
+        session, fact_type.name, data.ambito_code, data.comune_code, sorted(days)
+    )
+
+
+async def on_population(session: AsyncSession, event: CloudEvent) -> None:
+    data = plans.TerritoryPopulationUpdated.model_validate(event.data)
+    for sex, count in (("T", data.total), ("M", data.male), ("F", data.female)):
+        if count is None:
+            continue
+        stmt = insert(Population).values(
+            territory_code=data.code,
+            year=data.year,
+            sex=sex,
+            age_from=0,
+            age_to=None,
+            count=count,
+            source=data.source,
+            version=data.version,
+        )
+        table = Population.__table__  # type: ignore[attr-defined]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["territory_code", "year", "sex", "age_from"],
+            set_={
+                "count": stmt.excluded.count,
+                "version": stmt.excluded.version,
+                "source": stmt.excluded.source,
+                "age_to": None,
+            },
+            where=table.c.version < stmt.excluded.version,
+        )
+        await session.execute(stmt)
+    await values.refresh_for_population(session, data.ambito_code, data.year)
+
+
+HANDLERS: dict[str, Handler] = {ce_type: on_case_event for ce_type in MODELS}
+POPULATION_HANDLERS: dict[str, Handler] = {plans.TERRITORY_POPULATION_UPDATED: on_population}

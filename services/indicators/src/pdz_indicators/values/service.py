@@ -1,0 +1,349 @@
+"""Indicator values per territory and period: computed by PostgreSQL, kept fresh per event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pdz_indicators.expressions.checker import check
+from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql
+from pdz_indicators.expressions.syntax import ExpressionError
+from pdz_indicators.targets.models import Indicator, Plan
+from pdz_indicators.territories.models import Territory
+from pdz_indicators.values.models import IndicatorValue
+from pdz_indicators.values.periods import Period, parse_period, periods_containing
+from pdz_shared.auth import Principal
+from pdz_shared.db import utcnow
+
+SMALL_CELL = (1, 4)
+
+
+@dataclass(frozen=True)
+class Scope:
+    code: str
+    kind: str
+    ambiti: tuple[str, ...]
+    comune: str | None
+    comuni: tuple[str, ...]
+
+
+class Territories:
+    """The territory projection in memory for one computation (a few hundred rows at most)."""
+
+    def __init__(self, rows: Iterable[Territory]) -> None:
+        self.by_code = {t.code: t for t in rows}
+        self.children: dict[str, set[str]] = {}
+        for t in self.by_code.values():
+            for p in t.parent_codes:
+                self.children.setdefault(p, set()).add(t.code)
+            if t.kind == "comune" and t.ambito_code:
+                self.children.setdefault(t.ambito_code, set()).add(t.code)
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> Territories:
+        return cls((await session.exec(select(Territory))).scalars().all())  # type: ignore[call-overload]
+
+    def descendants(self, code: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [code]
+        while todo:
+            for child in self.children.get(todo.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        return seen
+
+    def ancestors(self, code: str) -> list[str]:
+        out: list[str] = []
+        todo = list(self.by_code[code].parent_codes) if code in self.by_code else []
+        while todo:
+            p = todo.pop(0)
+            if p not in out and p != code:
+                out.append(p)
+                if p in self.by_code:
+                    todo.extend(self.by_code[p].parent_codes)
+        return out
+
+    def scope(self, code: str, *, kind: str | None = None, ambito: str | None = None) -> Scope:
+        t = self.by_code.get(code)
+        kind = t.kind if t else (kind or "ambito")
+        if kind == "comune":
+            amb = (t.ambito_code if t else None) or ambito
+            return Scope(code, kind, (amb,) if amb else (), code, (code,))
+        if kind == "ambito":
+            comuni = [c for c in self.descendants(code) if self._kind(c) == "comune"]
+            return Scope(code, kind, (code,), None, tuple(sorted(comuni)))
+        below = self.descendants(code)
+        ambiti = sorted(c for c in below if self._kind(c) == "ambito")
+        comuni = sorted(c for c in below if self._kind(c) == "comune")
+        return Scope(code, kind, tuple(ambiti), None, tuple(comuni))
+
+    def _kind(self, code: str) -> str | None:
+        t = self.by_code.get(code)
+        return t.kind if t else None
+
+
+@lru_cache(maxsize=512)
+def compiled(formula: str) -> Compiled:
+    return compile_sql(check(formula))
+
+
+def _policy(indicator: Indicator) -> MissingPolicy:
+    p = indicator.missing_value_policy
+    if p == "skip_if_any_missing":
+        return "skip_if_any_missing"
+    return "zero" if p == "zero" else "skip_if_all_missing"
+
+
+async def compute_cell(
+    session: AsyncSession, indicator: Indicator, scope: Scope, period: Period
+) -> IndicatorValue:
+    """Computes and stores one value; PostgreSQL does every aggregation."""
+    now = utcnow()
+    value: Decimal | None = None
+    reason: str | None = None
+    inputs: dict[str, Any] = {}
+    small = False
+    watermark = None
+    if not indicator.formula or indicator.formula_error:
+        reason = "invalid_formula" if indicator.formula else "no_formula"
+    else:
+        try:
+            c = compiled(indicator.formula)
+        except ExpressionError:
+            c = None
+            reason = "invalid_formula"
+        if c is not None:
+            stmt = c.bind_context(
+                c.statement(),
+                t_code=scope.code,
+                t_ambiti=list(scope.ambiti),
+                t_comune=scope.comune,
+                t_comuni=list(scope.comuni),
+                p_from=period.start_at,
+                p_to=period.end_at,
+                p_label=period.label,
+                p_year=period.year,
+            )
+            row = (await session.execute(stmt)).mappings().one()
+            watermark = row["watermark"]
+            raw = {leaf.name: row[leaf.name] for leaf in c.leaves}
+            inputs = {
+                leaf.name: {
+                    "kind": leaf.kind,
+                    "value": None if raw[leaf.name] is None else str(raw[leaf.name]),
+                }
+                for leaf in c.leaves
+            }
+            missing = [k for k, v in raw.items() if v is None]
+            policy = _policy(indicator)
+            small = any(
+                leaf.kind == "count"
+                and raw[leaf.name] is not None
+                and SMALL_CELL[0] <= raw[leaf.name] <= SMALL_CELL[1]
+                for leaf in c.leaves
+            )
+            if (policy == "skip_if_any_missing" and missing) or (
+                policy == "skip_if_all_missing" and raw and len(missing) == len(raw)
+            ):
+                reason = "no_data"
+            elif row["value"] is None:
+                reason = "division_by_zero"
+            else:
+                value = Decimal(row["value"]).quantize(Decimal("0.000001"))
+    values: dict[str, Any] = {
+        "indicator_id": indicator.indicator_id,
+        "territory_code": scope.code,
+        "period": period.label,
+        "period_kind": period.kind,
+        "value": value,
+        "reason": reason,
+        "inputs": inputs,
+        "small_cell": small,
+        "ambiti": list(scope.ambiti),
+        "computed_at": now,
+        "watermark": watermark,
+    }
+    stmt2 = insert(IndicatorValue).values(**values)
+    stmt2 = stmt2.on_conflict_do_update(
+        index_elements=["indicator_id", "territory_code", "period"],
+        set_={
+            k: stmt2.excluded[k]
+            for k in values
+            if k not in ("indicator_id", "territory_code", "period")
+        },
+    )
+    await session.execute(stmt2)
+    return IndicatorValue(**values)
+
+
+async def _cycles(session: AsyncSession, indicator: Indicator) -> list[tuple[int, int]]:
+    if indicator.plan_id is None:
+        return []
+    plan = await session.get(Plan, indicator.plan_id)
+    return [(plan.cycle_start_year, plan.cycle_end_year)] if plan else []
+
+
+async def _indicators_for(
+    session: AsyncSession, ambito: str | None, fact_type: str | None = None
+) -> list[Indicator]:
+    q = select(Indicator).where(col(Indicator.formula).is_not(None))
+    if fact_type is not None:
+        q = q.where(col(Indicator.fact_types).any(fact_type))  # type: ignore[arg-type]
+    if ambito is not None:
+        q = q.where(or_(col(Indicator.ambito_code) == ambito, col(Indicator.ambito_code).is_(None)))
+    return list((await session.execute(q)).scalars().all())
+
+
+def _territories_of(terr: Territories, ambito: str | None, comune: str | None) -> list[Scope]:
+    scopes: list[Scope] = []
+    if comune:
+        scopes.append(terr.scope(comune, kind="comune", ambito=ambito))
+    if ambito:
+        scopes.append(terr.scope(ambito, kind="ambito"))
+        scopes.extend(terr.scope(a) for a in terr.ancestors(ambito))
+    return scopes
+
+
+async def refresh_for_fact(
+    session: AsyncSession, fact_type: str, ambito: str, comune: str | None, days: list[date]
+) -> None:
+    """Incremental refresh: only the cells a new fact can change, in the handler's transaction."""
+    indicators = await _indicators_for(session, ambito, fact_type)
+    if not indicators:
+        return
+    terr = await Territories.load(session)
+    scopes = _territories_of(terr, ambito, comune)
+    from pdz_indicators.targets import service as targets
+
+    for indicator in indicators:
+        cycles = await _cycles(session, indicator)
+        periods = {p.label: p for d in days for p in periods_containing(d, cycles)}
+        for scope in scopes:
+            for period in periods.values():
+                await compute_cell(session, indicator, scope, period)
+        await targets.judge_indicator(session, indicator)
+
+
+async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
+    indicators = [
+        i for i in await _indicators_for(session, ambito) if i.formula and "population" in i.formula
+    ]
+    if not indicators:
+        return
+    terr = await Territories.load(session)
+    for indicator in indicators:
+        await recompute(session, indicator, terr, years=[year], kinds=("year",))
+
+
+ALL_KINDS = ("month", "quarter", "year", "cycle")
+
+
+def all_periods(
+    years: Iterable[int], cycles: list[tuple[int, int]], kinds: Iterable[str] = ALL_KINDS
+) -> list[Period]:
+    kinds = set(kinds)
+    out: list[Period] = []
+    for y in sorted(set(years)):
+        if "month" in kinds:
+            out += [parse_period(f"{y}-{m:02d}") for m in range(1, 13)]
+        if "quarter" in kinds:
+            out += [parse_period(f"{y}-Q{q}") for q in range(1, 5)]
+        if "year" in kinds:
+            out.append(parse_period(str(y)))
+    if "cycle" in kinds:
+        out += [parse_period(f"{a}-{b}") for a, b in cycles]
+    return out
+
+
+async def recompute(
+    session: AsyncSession,
+    indicator: Indicator,
+    terr: Territories | None = None,
+    years: list[int] | None = None,
+    kinds: Iterable[str] = ALL_KINDS,
+) -> int:
+    """Full recompute of an indicator: every territory of its ambito, every period of its plan."""
+    terr = terr or await Territories.load(session)
+    cycles = await _cycles(session, indicator)
+    if years is None:
+        if cycles:
+            years = list(range(cycles[0][0], cycles[0][1] + 1))
+        else:
+            first, last = (
+                await session.execute(select(func.min(col(_fact_at())), func.max(col(_fact_at()))))
+            ).one()
+            years = list(range(first.year, last.year + 1)) if first and last else []
+    ambito = indicator.ambito_code
+    scopes: list[Scope] = []
+    if ambito:
+        scopes = _territories_of(terr, ambito, None)
+        scopes += [
+            terr.scope(c) for c in sorted(terr.descendants(ambito)) if terr._kind(c) == "comune"
+        ]
+    else:
+        scopes = [terr.scope(t.code) for t in terr.by_code.values()]
+    n = 0
+    for period in all_periods(years, cycles, kinds):
+        for scope in scopes:
+            await compute_cell(session, indicator, scope, period)
+            n += 1
+    from pdz_indicators.targets import service as targets
+
+    await targets.judge_indicator(session, indicator)
+    return n
+
+
+def _fact_at() -> Any:
+    from pdz_indicators.facts.models import Fact
+
+    return Fact.fact_at
+
+
+# ------------------------------------------------------------------ reading, with suppression
+
+
+def visible(principal: Principal, row: IndicatorValue) -> tuple[Decimal | None, str | None]:
+    """The value a caller may see: small cells (1-4 people) only inside their own ambiti."""
+    if row.small_cell and row.value is not None and not can_see_small_cells(principal, row.ambiti):
+        return None, "suppressed"
+    return row.value, row.reason
+
+
+def can_see_small_cells(principal: Principal, ambiti: Iterable[str]) -> bool:
+    ambiti = list(ambiti)
+    return principal.is_platform_admin or (
+        bool(ambiti) and all(a in principal.ambiti for a in ambiti)
+    )
+
+
+async def get_value(
+    session: AsyncSession, indicator: Indicator, territory: str, period: Period
+) -> IndicatorValue:
+    row = await session.get(IndicatorValue, (indicator.indicator_id, territory, period.label))
+    if row is None:
+        terr = await Territories.load(session)
+        row = await compute_cell(session, indicator, terr.scope(territory), period)
+    return row
+
+
+async def find_indicator(session: AsyncSession, code: str) -> Indicator | None:
+    rows = (await session.execute(select(Indicator).where(Indicator.code == code))).scalars().all()  # type: ignore[arg-type]
+    return rows[0] if rows else None
+
+
+def as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
