@@ -145,12 +145,16 @@ _TEXTS: list[tuple[str, str, str, str, str]] = [
     ),
     (
         TARGET_AT_RISK,
-        "Target a rischio ({{ data.ambito_code }})",
-        "Un target del Piano di Zona dell'ambito {{ data.ambito_code }} è a rischio"
-        "{% if data.indicator_code %} (indicatore {{ data.indicator_code }}){% endif %}.",
-        "Target at risk ({{ data.ambito_code }})",
-        "A Piano di Zona target of ambito {{ data.ambito_code }} is at risk"
-        "{% if data.indicator_code %} (indicator {{ data.indicator_code }}){% endif %}.",
+        "Target a rischio: {{ data.indicator_code }} ({{ data.ambito_code }}, {{ data.period }})",
+        "Il target dell'indicatore {{ data.indicator_code }} - {{ data.indicator_name }} "
+        "per {{ data.territory_code }} nel periodo {{ data.period }} è {{ data.status }}.\n"
+        "Valore: {{ data.value }}{% if data.unit %} {{ data.unit }}{% endif %}; "
+        "target: {{ data.target_value }}.",
+        "Target at risk: {{ data.indicator_code }} ({{ data.ambito_code }}, {{ data.period }})",
+        "The target of indicator {{ data.indicator_code }} - {{ data.indicator_name }} "
+        "for {{ data.territory_code }} in period {{ data.period }} is {{ data.status }}.\n"
+        "Value: {{ data.value }}{% if data.unit %} {{ data.unit }}{% endif %}; "
+        "target: {{ data.target_value }}.",
     ),
     (
         PLAN_PUBLISHED,

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from pdz_notifications.recipients.models import Recipient
 from pdz_notifications.rules.models import Rule
 
-FILTER_FIELDS = ("ambito_code", "comune_code", "pua_level", "source", "severity", "kind")
+FILTER_FIELDS = ("ambito_code", "comune_code", "pua_level", "source", "severity", "kind", "status")
 
 
 def matches(filters: dict[str, list[str]], data: dict[str, Any]) -> bool:
