@@ -8,14 +8,12 @@
 # Only runtime dependencies are installed (uv sync --no-default-groups: no dev/devstack/deploy).
 # Runs as uid 10001, writes nothing outside /tmp (works with readOnlyRootFilesystem).
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
-
-FROM ${UV_IMAGE} AS uv
+# Base images are pinned by tag (pin digests too if your registry policy requires it);
+# keep python at the version of requires-python and uv at the version that wrote uv.lock.
 
 # ---------------------------------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS build
-COPY --from=uv /uv /usr/local/bin/uv
+FROM python:3.11-slim-bookworm AS build
+COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
@@ -44,7 +42,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
  && find /app -name '__pycache__' -path '*/migrations/*' -prune -exec rm -rf {} +
 
 # ---------------------------------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11-slim-bookworm AS runtime
 ARG SERVICE=""
 LABEL org.opencontainers.image.title="pdz-platform" \
       org.opencontainers.image.description="Piano di Zona platform: plans, indicators, casework, notifications" \

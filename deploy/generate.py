@@ -129,7 +129,10 @@ KAFKA_EGRESS = {
     "to": [
         {
             "podSelector": {
-                "matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER, "strimzi.io/broker-role": "true"}
+                "matchLabels": {
+                    "strimzi.io/cluster": KAFKA_CLUSTER,
+                    "strimzi.io/broker-role": "true",
+                }
             }
         }
     ],
@@ -669,8 +672,8 @@ def files() -> dict[Path, str]:
     for svc in SERVICES:
         out[K8S / f"base/services/{svc.name}.yaml"] = dump(service_docs(svc))
     for overlay in ("dev", "prod"):
-        out[K8S / f"overlays/{overlay}/migrate-job-names.yaml"] = (
-            HEADER + yaml.safe_dump(migrate_job_names(), sort_keys=False, width=100)
+        out[K8S / f"overlays/{overlay}/migrate-job-names.yaml"] = HEADER + yaml.safe_dump(
+            migrate_job_names(), sort_keys=False, width=100
         )
     return out
 
