@@ -51,7 +51,7 @@ class Service:
     name: str
     # topic-name prefixes the service's consumers read (besides the catalogue's `consumers`)
     consumes_prefixes: tuple[str, ...] = ()
-    # extra egress (port, protocol) to anywhere outside the cluster (SMTP, webhooks)
+    # extra egress of the worker (TCP ports) outside the cluster (SMTP, webhooks)
     external_egress: tuple[int, ...] = ()
     extra_secret_env: tuple[tuple[str, str, str], ...] = ()  # (env var, secret, key)
     api_resources: dict[str, Any] = field(default_factory=dict)
@@ -577,7 +577,8 @@ def network_policy(svc: Service, component: str) -> dict[str, Any]:
                 "ports": [{"protocol": "TCP", "port": 8000}],
             }
         )
-    ext = set(svc.external_egress) if component in ("api", "worker") else set()
+    # the notifications dispatcher (SMTP, webhooks) runs in the worker only
+    ext = set(svc.external_egress) if component == "worker" else set()
     if component == "api":
         ext.add(443)  # PDZ_JWT_JWKS_URL (drop it if only PDZ_JWT_PUBLIC_KEY is used)
     if ext:
