@@ -6,7 +6,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pdz_plans.territories import service
-from pdz_plans.territories.schemas import CODE, TerritoryIn, TerritoryOut, TerritoryUpdate
+from pdz_plans.territories.schemas import (
+    CODE,
+    PopulationIn,
+    PopulationOut,
+    TerritoryIn,
+    TerritoryOut,
+    TerritoryUpdate,
+)
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.contracts.plans import TerritoryKind
@@ -95,3 +102,53 @@ async def update_territory(
     unit = await service.update(session, principal, unit, body)
     response.headers["ETag"] = etag_of(unit.version)
     return TerritoryOut.model_validate(unit, from_attributes=True)
+
+
+@router.get(
+    "/{code}/population",
+    response_model=Page[PopulationOut],
+    operation_id="list_territory_population",
+    summary="Popolazione residente dell'unità per anno",
+)
+async def list_territory_population(
+    code: Code,
+    session: SessionDep,
+    _: CurrentPrincipal,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[PopulationOut]:
+    unit = await service.get(session, code)
+    rows = await service.population_of(session, unit.code)
+    items = [PopulationOut.model_validate(r, from_attributes=True) for r in rows]
+    return Page(
+        items=items[page.offset : page.offset + page.limit],
+        total=len(items),
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.put(
+    "/{code}/population/{year}",
+    response_model=PopulationOut,
+    operation_id="put_territory_population",
+    summary="Registra la popolazione di un anno (If-Match obbligatorio se esiste già)",
+)
+async def put_territory_population(
+    code: Code,
+    year: Annotated[int, Path(ge=1900, le=2100)],
+    body: PopulationIn,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    response: Response,
+) -> PopulationOut:
+    unit = await service.get(session, code)
+    service.check_writer(principal, unit.kind, unit.ambito_code)
+    current = next((p for p in await service.population_of(session, code) if p.year == year), None)
+    if current is not None:
+        check_if_match(request, current.version)
+    rec = {**body.model_dump(), "territory_code": code, "year": year}
+    await service.upsert_population(session, principal, rec)
+    row = next(p for p in await service.population_of(session, code) if p.year == year)
+    response.headers["ETag"] = etag_of(row.version)
+    return PopulationOut.model_validate(row, from_attributes=True)

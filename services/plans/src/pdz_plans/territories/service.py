@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_plans.territories.models import TerritoryUnit
+from pdz_plans.common import assign
+from pdz_plans.territories.models import TerritoryPopulation, TerritoryUnit
 from pdz_plans.territories.schemas import TerritoryIn, TerritoryUpdate
 from pdz_shared.auth import Principal, Role
 from pdz_shared.contracts import plans as contract
@@ -15,6 +19,10 @@ from pdz_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from pdz_shared.events.outbox import emit
 
 LOCAL_KINDS = {"ambito", "comune"}
+
+
+def check_writer(principal: Principal, kind: str, ambito_code: str | None) -> None:
+    _check_writer(principal, kind, ambito_code)
 
 
 def _check_writer(principal: Principal, kind: str, ambito_code: str | None) -> None:
@@ -41,6 +49,8 @@ async def _emit(session: AsyncSession, unit: TerritoryUnit, event_type: str) -> 
         parent_codes=unit.parent_codes,
         ambito_code=unit.ambito_code,
         istat_code=unit.istat_code,
+        valid_from=unit.valid_from,
+        valid_to=unit.valid_to,
         version=unit.version,
         changed_at=unit.updated_at,
     )
@@ -133,3 +143,119 @@ async def search(
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = await session.exec(query.order_by(TerritoryUnit.code).limit(limit).offset(offset))
     return list(rows.all()), int(total)
+
+
+# ------------------------------------------------------------------ import and population
+
+
+async def upsert_from_import(
+    session: AsyncSession, principal: Principal, rec: dict[str, Any]
+) -> str:
+    """created / updated / unchanged, or forbidden when the caller may not write the unit."""
+    unit = await get_or_none(session, rec["code"])
+    ambito = rec["code"] if rec["kind"] == "ambito" else rec.get("ambito_code")
+    try:
+        _check_writer(principal, rec["kind"], unit.ambito_code if unit else ambito)
+    except Forbidden:
+        return "unchanged" if unit is not None else "forbidden"
+    parents = [c for c in rec.get("parent_codes", []) if await get_or_none(session, c)]
+    values = {
+        "name": rec["name"],
+        "parent_codes": parents,
+        "istat_code": rec.get("istat_code"),
+        "valid_from": rec.get("valid_from"),
+        "valid_to": rec.get("valid_to"),
+    }
+    if unit is None:
+        unit = TerritoryUnit(
+            code=rec["code"],
+            kind=rec["kind"],
+            ambito_code=ambito,
+            created_by=principal.sub,
+            **values,
+        )
+        session.add(unit)
+        await session.flush()
+        await _emit(session, unit, contract.TERRITORY_CREATED)
+        return "created"
+    if not assign(unit, values):
+        return "unchanged"
+    unit.version += 1
+    unit.updated_at = utcnow()
+    session.add(unit)
+    await _emit(session, unit, contract.TERRITORY_UPDATED)
+    return "updated"
+
+
+_POP = ("total", "male", "female", "foreign_total", "foreign_male", "foreign_female")
+
+
+async def population_of(session: AsyncSession, code: str) -> list[TerritoryPopulation]:
+    rows = await session.exec(
+        select(TerritoryPopulation)
+        .where(TerritoryPopulation.territory_code == code)
+        .order_by(col(TerritoryPopulation.year))
+    )
+    return list(rows.all())
+
+
+async def upsert_population(
+    session: AsyncSession, principal: Principal, rec: dict[str, Any]
+) -> str:
+    unit = await get(session, rec["territory_code"])
+    row = (
+        await session.exec(
+            select(TerritoryPopulation).where(
+                TerritoryPopulation.territory_code == unit.code,
+                TerritoryPopulation.year == rec["year"],
+            )
+        )
+    ).first()
+    values: dict[str, Any] = {k: rec.get(k) for k in _POP}
+    values["reference_date"] = rec.get("reference_date") or date(rec["year"], 1, 1)
+    values["source"] = rec.get("source")
+    raw = dict(rec.get("raw") or {})
+    for key in ("foreign_pct", "age_bands"):
+        if rec.get(key) is not None and key not in raw:
+            raw[key] = rec[key]
+    values["raw"] = raw
+    if row is None:
+        row = TerritoryPopulation(
+            territory_code=unit.code, year=rec["year"], updated_by=principal.sub, **values
+        )
+        session.add(row)
+        outcome = "created"
+    else:
+        if not assign(row, values):
+            return "unchanged"
+        row.version += 1
+        row.updated_at = utcnow()
+        row.updated_by = principal.sub
+        session.add(row)
+        outcome = "updated"
+    await session.flush()
+    await emit(
+        session,
+        topic=contract.TERRITORY_TOPIC,
+        type=contract.TERRITORY_POPULATION_UPDATED,
+        source=contract.SOURCE,
+        key=unit.code,
+        subject=unit.code,
+        data=contract.TerritoryPopulationUpdated(
+            code=unit.code,
+            kind=unit.kind,
+            ambito_code=unit.ambito_code,
+            year=row.year,
+            reference_date=row.reference_date,
+            total=row.total,
+            male=row.male,
+            female=row.female,
+            foreign_total=row.foreign_total,
+            foreign_male=row.foreign_male,
+            foreign_female=row.foreign_female,
+            source=row.source,
+            version=row.version,
+            changed_at=row.updated_at,
+        ),
+    )
+    return outcome

@@ -1,0 +1,89 @@
+"""Classification schemes: tables of codes seeded from seed.yaml (idempotent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pdz_plans.classifications.models import ClassificationCode, ClassificationScheme
+from pdz_shared.errors import NotFound
+
+SEED = Path(__file__).with_name("seed.yaml")
+
+
+def seed_data() -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+    return data
+
+
+async def ensure_seeded(session: AsyncSession) -> None:
+    present = (await session.exec(select(func.count()).select_from(ClassificationScheme))).one()
+    schemes = seed_data()
+    if present >= len(schemes):
+        return
+    for scheme in schemes:
+        await session.execute(
+            insert(ClassificationScheme)
+            .values(
+                code=scheme["code"],
+                name=scheme["name"],
+                description=scheme.get("description"),
+                source=scheme.get("source"),
+            )
+            .on_conflict_do_nothing()
+        )
+        for pos, row in enumerate(scheme["codes"]):
+            await session.execute(
+                insert(ClassificationCode)
+                .values(
+                    scheme=scheme["code"],
+                    code=str(row[0]),
+                    label=row[1],
+                    description=row[2] if len(row) > 2 else None,
+                    position=pos,
+                )
+                .on_conflict_do_nothing()
+            )
+    await session.flush()
+
+
+async def scheme(session: AsyncSession, code: str) -> ClassificationScheme:
+    await ensure_seeded(session)
+    found = await session.get(ClassificationScheme, code)
+    if found is None:
+        raise NotFound(
+            f"Schema di classificazione {code} non trovato",
+            f"Classification scheme {code} not found",
+        )
+    return found
+
+
+async def schemes(session: AsyncSession) -> list[ClassificationScheme]:
+    await ensure_seeded(session)
+    return list((await session.exec(select(ClassificationScheme).order_by("code"))).all())
+
+
+async def codes(
+    session: AsyncSession, scheme_code: str, *, q: str | None, limit: int, offset: int
+) -> tuple[list[ClassificationCode], int]:
+    await scheme(session, scheme_code)
+    query = select(ClassificationCode).where(ClassificationCode.scheme == scheme_code)
+    if q:
+        query = query.where(col(ClassificationCode.label).ilike(f"%{q}%"))
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    rows = await session.exec(
+        query.order_by(col(ClassificationCode.position)).limit(limit).offset(offset)
+    )
+    return list(rows.all()), int(total)
+
+
+async def known(session: AsyncSession) -> set[tuple[str, str]]:
+    await ensure_seeded(session)
+    rows = await session.exec(select(ClassificationCode.scheme, ClassificationCode.code))
+    return {(s, c) for s, c in rows.all()}
