@@ -132,3 +132,39 @@ async def drain(dispatcher: Dispatcher, rounds: int = 50) -> None:
 async def rows(h: Harness, sql: str, **params: Any) -> list[Any]:
     async with h.factory() as s:
         return list((await s.execute(text(sql), params)).all())
+
+
+def target_event(**kw: Any) -> CloudEvent:
+    data = {
+        "indicator_id": str(uuid.uuid4()),
+        "indicator_code": kw.pop("indicator_code", "LEPS-PUA-01"),
+        "indicator_name": "Accessi al PUA con presa in carico entro 30 giorni",
+        "plan_id": None,
+        "objective_id": None,
+        "ambito_code": SEBINO,
+        "territory_code": SEBINO,
+        "period": "2026",
+        "status": "at_risk",
+        "previous_status": "on_track",
+        "value": 41.5,
+        "target_value": 60.0,
+        "progress": 0.4,
+        "unit": "%",
+        "reason": None,
+        "judged_at": datetime.now(UTC).isoformat(),
+        **kw,
+    }
+    return CloudEvent.new(
+        source="/pdz/indicators", type="it.pdz.indicators.target.at-risk", data=data
+    )
+
+
+async def handle(h: Harness, event: CloudEvent, consumer: str = "notifications.events") -> bool:
+    """Runs the real handler the way the consumer does (inbox row + deliveries, one commit)."""
+    from pdz_shared.events.inbox import handle_once
+
+    _, handlers = handled()
+    async with h.factory() as session:
+        done = await handle_once(session, consumer, "test", event, handlers[event.type])
+        await session.commit()
+    return done

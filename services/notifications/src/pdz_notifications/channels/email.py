@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from email import policy
+from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 
@@ -11,10 +14,13 @@ from pdz_notifications.channels.base import Outgoing, SendResult
 from pdz_notifications.settings import NotificationsSettings
 
 MESSAGE_ID_DOMAIN = "pdz.example.it"
+# Python folds a long Subject right after "Subject:", which some readers show with a leading
+# space; RFC 5322 allows lines up to 998 characters, and our subjects are at most 500.
+POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def build_message(message: Outgoing, sender: str) -> EmailMessage:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=POLICY)
     mail["From"] = sender
     mail["To"] = message.address or ""
     mail["Subject"] = message.subject or ""
@@ -30,6 +36,13 @@ def build_message(message: Outgoing, sender: str) -> EmailMessage:
     return mail
 
 
+def flatten(mail: EmailMessage) -> bytes:
+    """The message as sent (aiosmtplib's own flattening would fold with its default policy)."""
+    with io.BytesIO() as out:
+        BytesGenerator(out, policy=POLICY).flatten(mail)
+        return out.getvalue()
+
+
 class EmailChannel:
     name = "email"
 
@@ -40,9 +53,12 @@ class EmailChannel:
         if not message.address:
             return SendResult(False, "no e-mail address", retryable=False)
         s = self.settings
+        mail = build_message(message, s.mail_from)
         try:
             await aiosmtplib.send(
-                build_message(message, s.mail_from),
+                flatten(mail),
+                sender=parseaddr(s.mail_from)[1],
+                recipients=[message.address],
                 hostname=s.smtp_host,
                 port=s.smtp_port,
                 username=s.smtp_username,
