@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 SEBINO = "AMBITO-05-SEBINO"
+# The Sebino Piano di Zona 2025-2027 in the plans import format (plans, schede, LEPS targets).
+SEBINO_PLAN = (
+    Path(__file__).resolve().parents[3] / "services" / "plans" / "demo" / ("sebino-2025-2027.yaml")
+)
 SEBINO_COMUNI = [
     "Corte Franca",
     "Iseo",
@@ -87,3 +93,20 @@ def load(base_urls: dict[str, str], token: str) -> None:
                 f"({len(territory_units())} in the Sebino demo)",
                 flush=True,
             )
+            if SEBINO_PLAN.exists():
+                r = client.post(
+                    "/v1/plan-imports",
+                    files={
+                        "file": (SEBINO_PLAN.name, SEBINO_PLAN.read_bytes(), "application/yaml")
+                    },
+                )
+                if r.status_code != 200:
+                    raise RuntimeError(f"demo plan import: {r.status_code} {r.text}")
+                report = r.json()
+                counts = {k: v["created"] + v["updated"] for k, v in report["counts"].items()}
+                print(
+                    f"[pdz dev] demo: Sebino plan {report['plan_code']} imported "
+                    f"({counts}, {len(report['warnings'])} warnings on the source's "
+                    "inconsistencies)",
+                    flush=True,
+                )
