@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from pdz_notifications.consumers import handled
 from pdz_notifications.deliveries.dispatcher import Dispatcher
-from pdz_shared.contracts import casework
+from pdz_shared.contracts import casework, indicators, plans
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.inbox import EventConsumer, Outcome
 from pdz_shared.events.kafka import KafkaConfig, ensure_topics
@@ -154,9 +154,30 @@ def target_event(**kw: Any) -> CloudEvent:
         "judged_at": datetime.now(UTC).isoformat(),
         **kw,
     }
-    return CloudEvent.new(
-        source="/pdz/indicators", type="it.pdz.indicators.target.at-risk", data=data
-    )
+    indicators.TargetStatusChanged.model_validate(data)
+    return CloudEvent.new(source=indicators.SOURCE, type=indicators.TARGET_AT_RISK, data=data)
+
+
+def plan_published_event(**kw: Any) -> CloudEvent:
+    data = {
+        "plan_id": str(uuid.uuid4()),
+        "code": "PDZ-AMBITO-05-SEBINO-2025-2027",
+        "title": "Piano di Zona 2025-2027 dell'Ambito Sebino",
+        "ambito_code": SEBINO,
+        "cycle_start_year": 2025,
+        "cycle_end_year": 2027,
+        "valid_from": "2025-01-01",
+        "valid_to": "2027-12-31",
+        "status": "approved",
+        "comune_codes": ["017085"],
+        "capofila_code": "017085",
+        "approved_on": "2024-12-18",
+        "version": 1,
+        "changed_at": datetime.now(UTC).isoformat(),
+        **kw,
+    }
+    plans.PlanChanged.model_validate(data)
+    return CloudEvent.new(source=plans.SOURCE, type=plans.PLAN_PUBLISHED, data=data)
 
 
 async def handle(h: Harness, event: CloudEvent, consumer: str = "notifications.events") -> bool:

@@ -1,26 +1,25 @@
 """The event consumer of the notifications service.
 
-It listens to every topic of the catalogue that other services publish (plus the topics of the
-indicators and plans events the default rules name, in case their contracts are not there yet),
-and hands *every* event type to the rules engine: a rule added through the API for any event
-type works without a new release.
+It listens to every topic of the catalogue that other services publish and hands *every* event
+type to the rules engine: a rule added through the API for any catalogued event type works
+without a new release. The default rules' types are also subscribed to explicitly, so they
+keep working even if a contract module lost them.
 """
 
 from __future__ import annotations
 
-from pdz_notifications.defaults import PLAN_PUBLISHED, TARGET_ACHIEVED, TARGET_AT_RISK
 from pdz_notifications.deliveries.events import on_event
+from pdz_shared.contracts import indicators, plans
 from pdz_shared.contracts.catalogue import EVENTS
 from pdz_shared.db import SessionFactory
 from pdz_shared.events.inbox import EventConsumer, Handler
 from pdz_shared.events.kafka import KafkaConfig
 
 SERVICE = "notifications"
-# Topics of events whose contracts other engineers are writing (see defaults.py).
 FALLBACK_TOPICS = {
-    TARGET_AT_RISK: "pdz.indicators.target.v1",
-    TARGET_ACHIEVED: "pdz.indicators.target.v1",
-    PLAN_PUBLISHED: "pdz.plans.plan.v1",
+    indicators.TARGET_AT_RISK: indicators.TARGET_TOPIC,
+    indicators.TARGET_ACHIEVED: indicators.TARGET_TOPIC,
+    plans.PLAN_PUBLISHED: plans.PLAN_TOPIC,
 }
 
 

@@ -23,14 +23,11 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_shared.contracts import casework
+from pdz_shared.contracts import casework, indicators, plans
 from pdz_shared.db import utcnow
 
-# Types published by indicators and plans; their contracts are written in parallel, so the
-# CloudEvent type strings are spelled here (rules are generic on the type string anyway).
-TARGET_AT_RISK = "it.pdz.indicators.target.at-risk"
-TARGET_ACHIEVED = "it.pdz.indicators.target.achieved"
-PLAN_PUBLISHED = "it.pdz.plans.plan.published"
+TARGET_AT_RISK = indicators.TARGET_AT_RISK
+PLAN_PUBLISHED = plans.PLAN_PUBLISHED
 DIGEST_KEY = "digest"
 
 _NS = uuid.UUID("6f1f7c2e-8a53-4c3e-9f7e-2d7a0b1c5e10")
@@ -158,12 +155,16 @@ _TEXTS: list[tuple[str, str, str, str, str]] = [
     ),
     (
         PLAN_PUBLISHED,
-        "Piano di Zona pubblicato ({{ data.ambito_code }})",
-        "È stato pubblicato il Piano di Zona dell'ambito {{ data.ambito_code }}"
-        "{% if data.title %}: {{ data.title }}{% endif %}.",
-        "Piano di Zona published ({{ data.ambito_code }})",
-        "The Piano di Zona of ambito {{ data.ambito_code }} was published"
-        "{% if data.title %}: {{ data.title }}{% endif %}.",
+        "Piano di Zona {{ data.cycle_start_year }}-{{ data.cycle_end_year }} pubblicato "
+        "({{ data.ambito_code }})",
+        "È stato pubblicato il Piano di Zona dell'ambito {{ data.ambito_code }}: {{ data.title }} "
+        "({{ data.code }}){% if data.valid_from %}, in vigore dal {{ data.valid_from }}"
+        "{% endif %}.",
+        "Piano di Zona {{ data.cycle_start_year }}-{{ data.cycle_end_year }} published "
+        "({{ data.ambito_code }})",
+        "The Piano di Zona of ambito {{ data.ambito_code }} was published: {{ data.title }} "
+        "({{ data.code }}){% if data.valid_from %}, in force from {{ data.valid_from }}"
+        "{% endif %}.",
     ),
     (
         DIGEST_KEY,
