@@ -4,6 +4,7 @@ from pdz_indicators import models  # noqa: F401  (tables)
 from pdz_indicators.expressions.api import router as expressions
 from pdz_indicators.reported.api import router as reported
 from pdz_indicators.settings import settings
+from pdz_indicators.values.api import router as indicators
 from pdz_shared.app import ServiceSpec, create_app
 
 app = create_app(
@@ -13,6 +14,6 @@ app = create_app(
         summary="Valori degli indicatori per periodo e territorio, giudicati rispetto ai target",
         description="API del servizio indicators: valori riportati, indicatori calcolati e target.",
         settings=settings(),
-        routers=[expressions, reported],
+        routers=[expressions, indicators, reported],
     )
 )

@@ -123,7 +123,7 @@ class Compiler:
         # (missing-value policy: any / all missing) is decided from the raw leaf columns.
         name = f"l{len(self.leaves)}"
         self.leaves.append(Leaf(name, kind, sql))
-        return f"COALESCE({name}, 0)"
+        return f"COALESCE(CAST({name} AS NUMERIC), 0)"
 
     # -------------------------------------------------------------- top-level arithmetic
 
@@ -190,6 +190,15 @@ class Compiler:
             return self.leaf("reported", sql)
         if isinstance(node, Population):
             cond = self.population(node.where) if node.where else "TRUE"
+            mentions = _attributes(node.where)
+            # Rows are kept by sex (M, F and T = everyone) and by age band (0-open = all ages):
+            # without a condition on sex only T rows count, without one on age only all-ages rows.
+            cond += " AND " + ("p.sex IN ('M', 'F')" if "sex" in mentions else "p.sex = 'T'")
+            cond += " AND " + (
+                "NOT (p.age_from = 0 AND p.age_to IS NULL)"
+                if "age" in mentions
+                else "(p.age_from = 0 AND p.age_to IS NULL)"
+            )
             base = "SELECT CAST(sum(p.count) AS NUMERIC) FROM population p WHERE p.year = :p_year"
             sql = (
                 f"COALESCE(({base} AND p.territory_code = :t_code AND {cond}), "
@@ -295,6 +304,18 @@ _SQL_OPS = {
     "and": "AND",
     "or": "OR",
 }
+
+
+def _attributes(node: Node | None) -> set[str]:
+    if node is None:
+        return set()
+    if isinstance(node, Attribute):
+        return {node.path}
+    if isinstance(node, Binary):
+        return _attributes(node.left) | _attributes(node.right)
+    if isinstance(node, Unary):
+        return _attributes(node.operand)
+    return set()
 
 
 def compile_sql(tree: Node, policy: MissingPolicy = "skip_if_all_missing") -> Compiled:

@@ -17,6 +17,7 @@ from pdz_indicators.values import service as values
 from pdz_indicators.values.periods import ROME, local_day
 from pdz_shared.contracts import casework as cw
 from pdz_shared.contracts import plans
+from pdz_shared.db import utcnow
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.inbox import Handler
 
@@ -66,6 +67,7 @@ async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
         "fact_at": _moment(getattr(data, fact_type.dated_by)),
         "occurred_at": data.occurred_at,
         "attrs": attrs,
+        "ingested_at": utcnow(),
     }
     stmt = insert(Fact).values(**row).on_conflict_do_nothing(index_elements=["fact_key"])
     result = await session.execute(stmt)

@@ -264,3 +264,23 @@ def judge(target: Any, inp: Inputs) -> Judgement:
             f"{ok} comuni su {len(inp.comuni)} raggiungono la soglia",
         )
     raise AssertionError(f"unknown target {t!r}")  # pragma: no cover
+
+
+def target_for_year(target: Any, year: int) -> Decimal | None:
+    """The single number a chart can draw as the target of ``year`` (None if there is none)."""
+    t = target
+    if isinstance(t, plans.ThresholdTarget | plans.FloorPerSubTerritoryTarget):
+        return Decimal(str(t.value)) if _applies(t.year, t.due_date, Inputs(year, None)) else None
+    if isinstance(t, plans.RangeTarget):
+        bound = t.min_value if t.min_value is not None else t.max_value
+        return _d(bound) if _applies(t.year, t.due_date, Inputs(year, None)) else None
+    if isinstance(t, plans.YearlySeriesTarget):
+        step = next((s for s in t.steps if s.year == year), None)
+        if step is None or step.relative_to not in ("absolute",):
+            return None
+        if step.value is not None:
+            return Decimal(str(step.value))
+        return _d(step.min_value if step.min_value is not None else step.max_value)
+    if isinstance(t, plans.ShareOfComuniTarget):
+        return None
+    return None

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import any_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -199,7 +199,7 @@ async def _indicators_for(
 ) -> list[Indicator]:
     q = select(Indicator).where(col(Indicator.formula).is_not(None))
     if fact_type is not None:
-        q = q.where(col(Indicator.fact_types).any(fact_type))  # type: ignore[arg-type]
+        q = q.where(literal(fact_type) == any_(col(Indicator.fact_types)))
     if ambito is not None:
         q = q.where(or_(col(Indicator.ambito_code) == ambito, col(Indicator.ambito_code).is_(None)))
     return list((await session.execute(q)).scalars().all())
@@ -219,20 +219,24 @@ async def refresh_for_fact(
     session: AsyncSession, fact_type: str, ambito: str, comune: str | None, days: list[date]
 ) -> None:
     """Incremental refresh: only the cells a new fact can change, in the handler's transaction."""
-    indicators = await _indicators_for(session, ambito, fact_type)
+    indicators = await _indicators_for(session, None, fact_type)
     if not indicators:
         return
     terr = await Territories.load(session)
-    scopes = _territories_of(terr, ambito, comune)
+    own = _territories_of(terr, ambito, comune)
+    shared = [terr.scope(a) for a in terr.ancestors(ambito)]
     from pdz_indicators.targets import service as targets
 
     for indicator in indicators:
+        # Another ambito's indicator changes only where both ambiti are summed (distretto...).
+        mine = indicator.ambito_code in (None, ambito)
         cycles = await _cycles(session, indicator)
         periods = {p.label: p for d in days for p in periods_containing(d, cycles)}
-        for scope in scopes:
+        for scope in own if mine else shared:
             for period in periods.values():
                 await compute_cell(session, indicator, scope, period)
-        await targets.judge_indicator(session, indicator)
+        if mine:
+            await targets.judge_indicator(session, indicator)
 
 
 async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
@@ -347,3 +351,89 @@ def as_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+# ------------------------------------------------------------------ series for the API
+
+MAX_SERIES = 240
+
+
+def labels_between(first: Period, last: Period) -> list[str]:
+    """Every period label of ``first``'s kind from ``first`` to ``last`` (bounded)."""
+    out: list[str] = []
+    y, n = first.start.year, 0
+    if first.kind == "cycle":
+        return [first.label] if first.label == last.label else [first.label, last.label]
+    while n < MAX_SERIES:
+        if first.kind == "year":
+            candidates = [str(y)]
+        elif first.kind == "quarter":
+            candidates = [f"{y}-Q{q}" for q in range(1, 5)]
+        else:
+            candidates = [f"{y}-{m:02d}" for m in range(1, 13)]
+        for label in candidates:
+            p = parse_period(label)
+            if p.start >= first.start and p.start <= last.start:
+                out.append(label)
+        if y >= last.start.year:
+            break
+        y += 1
+        n += 1
+    return out[:MAX_SERIES]
+
+
+async def series(
+    session: AsyncSession, indicator: Indicator, territory: str, labels: list[str]
+) -> list[IndicatorValue]:
+    """Stored values for the labels; missing ones are computed now (and stored)."""
+    if not labels:
+        return []
+    rows = (
+        (
+            await session.execute(
+                select(IndicatorValue).where(
+                    col(IndicatorValue.indicator_id) == indicator.indicator_id,
+                    col(IndicatorValue.territory_code) == territory,
+                    col(IndicatorValue.period).in_(labels),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    found = {r.period: r for r in rows}
+    terr: Territories | None = None
+    out: list[IndicatorValue] = []
+    for label in labels:
+        row = found.get(label)
+        if row is None:
+            terr = terr or await Territories.load(session)
+            row = await compute_cell(session, indicator, terr.scope(territory), parse_period(label))
+        out.append(row)
+    return out
+
+
+async def list_indicators(
+    session: AsyncSession,
+    *,
+    plan_id: uuid.UUID | None,
+    ambito: str | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Indicator], int]:
+    query = select(Indicator)
+    if plan_id is not None:
+        query = query.where(col(Indicator.plan_id) == plan_id)
+    if ambito is not None:
+        query = query.where(col(Indicator.ambito_code) == ambito)
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(col(Indicator.name).ilike(like), col(Indicator.code).ilike(like)))
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = (
+        (await session.execute(query.order_by(col(Indicator.code)).limit(limit).offset(offset)))
+        .scalars()
+        .all()
+    )
+    return list(rows), int(total)
