@@ -82,3 +82,18 @@ def create_idempotency_table_v1() -> None:
 
 def drop_idempotency_table_v1() -> None:
     op.drop_table("idempotency_key")
+
+
+def create_modi_jti_table_v1() -> None:
+    """ModI token ids already seen (replay protection)."""
+    op.create_table(
+        "modi_jti",
+        sa.Column("issuer", _s(200), nullable=False),
+        sa.Column("jti", _s(200), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("issuer", "jti", name=op.f("pk_modi_jti")),
+    )
+
+
+def drop_modi_jti_table_v1() -> None:
+    op.drop_table("modi_jti")
