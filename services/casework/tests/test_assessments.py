@@ -184,7 +184,7 @@ async def test_evm_preliminary_then_multidimensional(harness: Harness) -> None:
         case = (await c.get(f"/v1/cases/{cid}")).json()
         assert case["status"] == "assessed"
         assert {d["kind"]: bool(d["met_at"]) for d in case["deadlines"]}["evm"] is True
-        assert len((await c.get(f"/v1/cases/{cid}/evaluations")).json()) == 2
+        assert len((await c.get(f"/v1/cases/{cid}/evaluations")).json()["items"]) == 2
     events = await outbox(harness)
     completed = [d for t, d in events if t == "it.pdz.casework.evm.completed"]
     assert [e["kind"] for e in completed] == ["preliminary", "multidimensional"]
@@ -297,7 +297,7 @@ async def test_pai_versions_approval_and_intervention_events(harness: Harness) -
             f"{r2.headers['location']}/approval", headers={"If-Match": r2.headers["etag"]}
         )
         assert a2.status_code == 200
-        versions = (await c.get(f"/v1/cases/{cid}/pai")).json()
+        versions = (await c.get(f"/v1/cases/{cid}/pai")).json()["items"]
         assert [(v["number"], v["status"]) for v in versions] == [
             (1, "superseded"),
             (2, "active"),

@@ -41,3 +41,6 @@ def acting_role(principal: Principal, preferred: tuple[str, ...]) -> str:
     if principal.is_platform_admin:
         return Role.platform_admin.value
     return sorted(principal.roles)[0] if principal.roles else "unknown"
+
+
+DischargeReader = Annotated[Principal, Depends(require_roles(*CASE_READERS, Role.asst_system))]

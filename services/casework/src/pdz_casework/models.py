@@ -2,6 +2,7 @@
 
 from pdz_casework.assessments.models import Evaluation, Triage
 from pdz_casework.cases.models import Case, CaseAudit, CaseStatusChange, Person
+from pdz_casework.discharges.models import CareTransition, CaseTask, Discharge
 from pdz_casework.pai.models import PaiIntervention, PaiVersion
 from pdz_casework.sla.models import SlaDeadline, SlaPolicy
 from pdz_shared.events.inbox import InboxMessage
@@ -9,9 +10,12 @@ from pdz_shared.events.outbox import OutboxMessage
 from pdz_shared.idempotency import IdempotencyRecord
 
 __all__ = [
+    "CareTransition",
     "Case",
     "CaseAudit",
     "CaseStatusChange",
+    "CaseTask",
+    "Discharge",
     "Evaluation",
     "IdempotencyRecord",
     "InboxMessage",

@@ -24,7 +24,7 @@ from pdz_casework.assessments.schemas import (
 )
 from pdz_casework.cases import service as cases
 from pdz_shared.app import SessionDep
-from pdz_shared.http import check_if_match, etag_of
+from pdz_shared.http import Page, check_if_match, etag_of
 from pdz_shared.idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["assessments"])
@@ -128,13 +128,13 @@ async def schedule_evaluation(
 
 @router.get(
     "/evaluations",
-    response_model=list[EvmOut],
+    response_model=Page[EvmOut],
     operation_id="list_evaluations",
     summary="Elenca le valutazioni del caso",
 )
 async def list_evaluations(
     case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
-) -> list[EvmOut]:
+) -> Page[EvmOut]:
     case = await cases.get_case(session, principal, case_id)
     await cases.audit(
         session,
@@ -145,7 +145,8 @@ async def list_evaluations(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    return [service.evm_out(e) for e in await service.list_evm(session, case)]
+    items = [service.evm_out(e) for e in await service.list_evm(session, case)]
+    return Page(items=items, total=len(items), limit=max(len(items), 1), offset=0)
 
 
 @router.get(

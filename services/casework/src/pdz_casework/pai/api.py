@@ -10,7 +10,7 @@ from pdz_casework.cases import service as cases
 from pdz_casework.pai import service
 from pdz_casework.pai.schemas import PaiIn, PaiOut
 from pdz_shared.app import SessionDep
-from pdz_shared.http import check_if_match, etag_of
+from pdz_shared.http import Page, check_if_match, etag_of
 from pdz_shared.idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/v1/cases/{case_id}/pai", tags=["pai"])
@@ -52,13 +52,13 @@ async def create_pai(
 
 @router.get(
     "",
-    response_model=list[PaiOut],
+    response_model=Page[PaiOut],
     operation_id="list_pai",
     summary="Elenca le versioni del PAI",
 )
 async def list_pai(
     case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
-) -> list[PaiOut]:
+) -> Page[PaiOut]:
     case = await cases.get_case(session, principal, case_id)
     await cases.audit(
         session,
@@ -69,7 +69,8 @@ async def list_pai(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    return [await service.to_out(session, p) for p in await service.list_versions(session, case)]
+    items = [await service.to_out(session, p) for p in await service.list_versions(session, case)]
+    return Page(items=items, total=len(items), limit=max(len(items), 1), offset=0)
 
 
 @router.get(

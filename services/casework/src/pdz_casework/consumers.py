@@ -1,0 +1,22 @@
+"""The event consumers of the casework service."""
+
+from __future__ import annotations
+
+from pdz_casework.discharges.events import HANDLERS as DISCHARGE_HANDLERS
+from pdz_shared.contracts import casework
+from pdz_shared.db import SessionFactory
+from pdz_shared.events.inbox import EventConsumer
+from pdz_shared.events.kafka import KafkaConfig
+
+
+def consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[EventConsumer]:
+    return [
+        EventConsumer(
+            service="casework",
+            name="asst-dimissioni",
+            topics=[casework.ASST_DIMISSIONI_TOPIC],
+            handlers=DISCHARGE_HANDLERS,
+            factory=factory,
+            kafka=kafka,
+        ),
+    ]

@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from pdz_casework.access import (
+    CASE_READERS,
+    CASE_WRITERS,
+    AsstSystem,
+    DischargeReader,
+    Purpose,
+    Reader,
+    Writer,
+)
+from pdz_casework.cases import service as cases
+from pdz_casework.discharges import service
+from pdz_casework.discharges.models import Discharge
+from pdz_casework.discharges.schemas import (
+    DischargeOut,
+    TaskOut,
+    TransitionIn,
+    TransitionOut,
+)
+from pdz_shared.app import SessionDep
+from pdz_shared.auth import Role
+from pdz_shared.errors import BadRequest, UnsupportedMediaType
+from pdz_shared.http import Page, check_if_match, etag_of
+
+router = APIRouter(tags=["discharges"])
+FHIR_JSON = "application/fhir+json"
+_BUNDLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Bundle FHIR R4 di tipo message (evento dimissione-protetta)",
+    "additionalProperties": True,
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["Bundle"]},
+        "type": {"type": "string", "enum": ["message"]},
+        "entry": {"type": "array", "maxItems": 100, "items": {"type": "object"}},
+    },
+    "required": ["resourceType", "type", "entry"],
+}
+
+
+def discharge_out(row: Discharge) -> DischargeOut:
+    return DischargeOut.model_validate(row, from_attributes=True)
+
+
+async def read_bundle(request: Request) -> Any:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != FHIR_JSON:
+        raise UnsupportedMediaType(
+            f"Il Bundle va inviato come {FHIR_JSON}", f"Send the Bundle as {FHIR_JSON}"
+        )
+    try:
+        return json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(
+            "Il corpo non è JSON valido",
+            "The body is not valid JSON",
+            invalid_params=[{"name": "body", "reason": str(exc)}],
+        ) from exc
+
+
+@router.post(
+    "/v1/discharges",
+    status_code=202,
+    response_model=DischargeOut,
+    operation_id="receive_discharge",
+    summary="Riceve una dimissione protetta (Bundle FHIR R4 message)",
+    description="Idempotente su (organizzazione mittente, identificativo dell'Encounter): lo "
+    "stesso Bundle non crea nulla di nuovo; una nuova data prevista aggiorna le scadenze; un "
+    "Encounter cancelled chiude il caso ancora aperto. Risponde 202 con Location.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA}},
+        }
+    },
+    responses={
+        202: {
+            "description": "Dimissione accettata",
+            "headers": {
+                "Location": {
+                    "description": "La risorsa della dimissione",
+                    "schema": {"type": "string", "maxLength": 200},
+                }
+            },
+        }
+    },
+)
+async def receive_discharge(
+    request: Request, session: SessionDep, principal: AsstSystem
+) -> JSONResponse:
+    data = await read_bundle(request)
+    default = next(iter(principal.ambiti)) if len(principal.ambiti) == 1 else None
+    receipt = await service.receive(
+        session,
+        data,
+        channel="api",
+        actor=principal.sub,
+        may_act_on=principal.can_act_on,
+        default_ambito=default,
+    )
+    row = receipt.discharge
+    if receipt.changed and row.case_id is not None:
+        await cases.audit(
+            session,
+            principal,
+            [row.case_id],
+            action="write",
+            operation="receive_discharge",
+            purpose="dimissione_protetta",
+            roles=(Role.asst_system,),
+        )
+    out = discharge_out(row)
+    return JSONResponse(
+        out.model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/v1/discharges/{row.id}"},
+    )
+
+
+@router.get(
+    "/v1/discharges/{discharge_id}",
+    response_model=DischargeOut,
+    operation_id="get_discharge",
+    summary="Stato di una dimissione protetta (accepted, processed, rejected)",
+)
+async def get_discharge(
+    discharge_id: uuid.UUID, session: SessionDep, principal: DischargeReader
+) -> DischargeOut:
+    return discharge_out(await service.get(session, discharge_id, principal.can_act_on))
+
+
+@router.get(
+    "/v1/discharges/{discharge_id}/transition",
+    response_model=TransitionOut,
+    operation_id="get_care_transition",
+    summary="La transizione ospedale-territorio della dimissione",
+)
+async def get_care_transition(
+    discharge_id: uuid.UUID,
+    session: SessionDep,
+    principal: DischargeReader,
+    response: Response,
+) -> TransitionOut:
+    row = await service.get(session, discharge_id, principal.can_act_on)
+    tr = await service.transition_of(session, row)
+    response.headers["ETag"] = etag_of(tr.version)
+    return TransitionOut.model_validate(tr, from_attributes=True)
+
+
+@router.put(
+    "/v1/discharges/{discharge_id}/transition",
+    response_model=TransitionOut,
+    operation_id="complete_care_transition",
+    summary="Registra l'esito della transizione (If-Match obbligatorio)",
+    description="Destinazione (domicilio, struttura residenziale, ospedale di comunità...), date "
+    "di dimissione e di arrivo, esito. Chiude i passi 5 e 6 del protocollo.",
+)
+async def complete_care_transition(
+    discharge_id: uuid.UUID,
+    body: TransitionIn,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    response: Response,
+    purpose: Purpose = None,
+) -> TransitionOut:
+    row = await service.get(session, discharge_id, principal.can_act_on)
+    tr = await service.transition_of(session, row)
+    check_if_match(request, tr.version)
+    case = await cases.lock_case(session, principal, tr.case_id)
+    await service.complete_transition(session, principal.sub, case, tr, body)
+    await cases.audit(
+        session,
+        principal,
+        [case.id],
+        action="write",
+        operation="complete_care_transition",
+        purpose=purpose,
+        roles=CASE_WRITERS,
+    )
+    response.headers["ETag"] = etag_of(tr.version)
+    return TransitionOut.model_validate(tr, from_attributes=True)
+
+
+@router.get(
+    "/v1/cases/{case_id}/tasks",
+    response_model=Page[TaskOut],
+    operation_id="list_case_tasks",
+    summary="Le attività del caso (i sei passi delle dimissioni protette)",
+)
+async def list_case_tasks(
+    case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
+) -> Page[TaskOut]:
+    case = await cases.get_case(session, principal, case_id)
+    await cases.audit(
+        session,
+        principal,
+        [case.id],
+        action="read",
+        operation="list_case_tasks",
+        purpose=purpose,
+        roles=CASE_READERS,
+    )
+    tasks = await service.tasks_of(session, case.id)
+    return Page(
+        items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
+        total=len(tasks),
+        limit=max(len(tasks), 1),
+        offset=0,
+    )
+
+
+@router.post(
+    "/v1/cases/{case_id}/tasks/{task_id}/completion",
+    response_model=TaskOut,
+    operation_id="complete_case_task",
+    summary="Segna come svolta un'attività del caso",
+)
+async def complete_case_task(
+    case_id: uuid.UUID,
+    task_id: uuid.UUID,
+    session: SessionDep,
+    principal: Writer,
+    purpose: Purpose = None,
+) -> TaskOut:
+    case = await cases.lock_case(session, principal, case_id)
+    task = await service.complete_task(session, principal.sub, case, task_id)
+    await cases.audit(
+        session,
+        principal,
+        [case.id],
+        action="write",
+        operation="complete_case_task",
+        purpose=purpose,
+        roles=CASE_WRITERS,
+    )
+    return TaskOut.model_validate(task, from_attributes=True)
