@@ -1,6 +1,6 @@
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from pdz_shared.settings import ServiceSettings
@@ -19,6 +19,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_port: int = Field(1025, description="SMTP server port (25, 465 TLS, 587 STARTTLS)")
     smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS")
     smtp_tls: bool = Field(False, description="Implicit TLS from the first byte (port 465)")
+    smtp_ca_file: str | None = Field(
+        None, description="CA bundle that signs the SMTP server's certificate (default: system)"
+    )
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 15.0
@@ -38,6 +41,16 @@ class NotificationsSettings(ServiceSettings):
     max_attempts: int = Field(6, description="Attempts before a delivery is failed (and DLQ)")
     backoff_base_seconds: float = Field(2.0, description="First retry delay, doubled per attempt")
     backoff_cap_seconds: float = Field(3600.0, description="Longest retry delay")
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> "NotificationsSettings":
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError("choose SMTP_TLS (implicit, port 465) or SMTP_STARTTLS, not both")
+        if self.smtp_username and self.smtp_password is None:
+            raise ValueError(
+                "PDZ_NOTIFICATIONS_SMTP_USERNAME needs PDZ_NOTIFICATIONS_SMTP_PASSWORD"
+            )
+        return self
 
 
 @lru_cache

@@ -64,6 +64,7 @@ class EmailChannel:
                 username=s.smtp_username,
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None,
                 start_tls=s.smtp_starttls,
+                cert_bundle=s.smtp_ca_file,
                 use_tls=s.smtp_tls,
                 timeout=s.smtp_timeout_seconds,
             )
