@@ -214,7 +214,8 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
         "details",
         "raw",
     ]
-    return {k: data[k] for k in keys if k in data}
+    json_columns = {"classifications", "actions", "answers", "details", "raw", "partners"}
+    return {k: (jsonable(data[k]) if k in json_columns else data[k]) for k in keys if k in data}
 
 
 async def upsert(

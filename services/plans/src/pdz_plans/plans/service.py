@@ -9,7 +9,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_plans.common import assign, require_writer
+from pdz_plans.common import assign, jsonable, require_writer
 from pdz_plans.history import service as history
 from pdz_plans.plans.models import Plan
 from pdz_plans.plans.schemas import PlanIn, PlanUpdate
@@ -114,7 +114,10 @@ def _check_cycle(start: int, end: int) -> None:
 
 
 def _values(data: PlanIn | PlanUpdate) -> dict[str, Any]:
-    return data.model_dump(mode="python", exclude={"code", "ambito_code", "status"})
+    values = data.model_dump(mode="python", exclude={"code", "ambito_code", "status"})
+    for key in ("signatories", "governance_bodies", "declared_totals"):
+        values[key] = jsonable(values[key])
+    return values
 
 
 async def create(
