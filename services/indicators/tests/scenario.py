@@ -118,6 +118,7 @@ def indicator(
     indicator_id: uuid.UUID | None = None,
     version: int = 1,
     unit: str = "%",
+    objective_id: uuid.UUID | None = OBJ_ID,
 ) -> CloudEvent:
     return event(
         plans.INDICATOR_DEFINITION_CREATED if version == 1 else plans.INDICATOR_DEFINITION_UPDATED,
@@ -129,7 +130,7 @@ def indicator(
             unit=unit,
             formula=formula,
             target=target,
-            objective_id=OBJ_ID,
+            objective_id=objective_id,
             plan_id=PLAN_ID,
             ambito_code=A5,
             version=version,

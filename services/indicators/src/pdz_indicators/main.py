@@ -3,6 +3,7 @@
 from pdz_indicators import models  # noqa: F401  (tables)
 from pdz_indicators.expressions.api import router as expressions
 from pdz_indicators.reported.api import router as reported
+from pdz_indicators.scorecard.api import router as scorecard
 from pdz_indicators.settings import settings
 from pdz_indicators.values.api import router as indicators
 from pdz_shared.app import ServiceSpec, create_app
@@ -14,6 +15,6 @@ app = create_app(
         summary="Valori degli indicatori per periodo e territorio, giudicati rispetto ai target",
         description="API del servizio indicators: valori riportati, indicatori calcolati e target.",
         settings=settings(),
-        routers=[expressions, indicators, reported],
+        routers=[expressions, indicators, scorecard, reported],
     )
 )
