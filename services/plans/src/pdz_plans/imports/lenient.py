@@ -181,12 +181,21 @@ class Reader:
     def number(self, name: str, *, percent: bool = False) -> float | None:
         value = self.data.get(name)
         number, code = parse_number(value)
+        if not percent and isinstance(value, str) and "%" in value:
+            self._keep(name, value)
+            self.report.warn(
+                self.loc(name),
+                "percentage-in-amount",
+                f"Percentuale dove è atteso un importo o un numero: {name} (testo conservato)",
+                f"A percentage where an amount or count is expected: {name} (text kept)",
+                value=value,
+            )
+            return None
         if code is None:
             return number
         if code == "blank" and value is None:
             return None
         self._keep(name, value)
-        _ = percent
         messages = {
             "blank": ("Valore mancante", "Missing value"),
             "not-available": ("Valore non disponibile (N.D.)", "Value not available (N.D.)"),

@@ -256,11 +256,21 @@ def normalize(doc: Any, known_units: dict[str, dict[str, Any]]) -> Normalized:
             "role": br.text("role"),
             "parent_code": br.text("parent_code"),
             "max_members": br.integer("max_members"),
+            "valid_from": br.date("valid_from"),
+            "valid_to": br.date("valid_to"),
             "members": members,
             "powers": br.texts("powers"),
             "note": br.text("note"),
             "raw": br.raw or None,
         }
+        if body["valid_to"] and end and body["valid_to"].year < end:
+            report.warn(
+                br.loc("valid_to"),
+                "expires-before-plan-end",
+                f"{body['name']}: valido fino al {body['valid_to']}, il piano arriva al {end}",
+                f"{body['name']}: valid until {body['valid_to']}, the plan runs to {end}",
+                value=body["valid_to"],
+            )
         declared = body["max_members"]
         counted = [m.get("count") for m in members]
         if declared is not None and counted and all(c is not None for c in counted):
@@ -305,7 +315,9 @@ def normalize(doc: Any, known_units: dict[str, dict[str, Any]]) -> Normalized:
             "foreign_total": pr.integer("foreign_total"),
             "foreign_male": pr.integer("foreign_male"),
             "foreign_female": pr.integer("foreign_female"),
-            "foreign_pct": pr.number("foreign_pct"),
+            "foreign_pct": pr.number("foreign_pct", percent=True),
+            "area_km2": pr.number("area_km2"),
+            "density": pr.number("density"),
             "age_bands": row.get("age_bands") if isinstance(row.get("age_bands"), dict) else None,
             "source": pr.text("source", max_length=200),
         }
@@ -315,6 +327,7 @@ def normalize(doc: Any, known_units: dict[str, dict[str, Any]]) -> Normalized:
         rec["raw"] = pr.raw
         out.population.append(rec)
     _check_population_sums(report, out.population, units)
+    _check_repeated_figures(report, out.population)
 
     # ------------------------------------------------------------------ objectives
     seen: set[str] = set()
@@ -368,6 +381,17 @@ def _check_population(r: Reader, rec: dict[str, Any]) -> None:
                 f"Le fasce d'età sommano {int(sum(numbers))}, non {rec['total']}",
                 f"The age bands add up to {int(sum(numbers))}, not {rec['total']}",
             )
+    area, density, total = rec.get("area_km2"), rec.get("density"), rec.get("total")
+    if area and density is not None and total is not None:
+        computed_density = round(total / area, 1)
+        if abs(computed_density - density) > 0.5:
+            r.report.warn(
+                r.loc("density"),
+                "density-mismatch",
+                f"Densità dichiarata {density} ab/km² ma {total}/{area} = {computed_density}",
+                f"Declared density {density} per km² but {total}/{area} = {computed_density}",
+                value=density,
+            )
     pct, total, foreign = rec.get("foreign_pct"), rec.get("total"), rec.get("foreign_total")
     if pct is not None and total and foreign is not None:
         computed = round(100 * foreign / total, 2)
@@ -379,6 +403,27 @@ def _check_population(r: Reader, rec: dict[str, Any]) -> None:
                 f"Declared foreign share {pct}% but {foreign}/{total} = {computed}%",
                 value=pct,
             )
+
+
+def _check_repeated_figures(report: Report, rows: list[dict[str, Any]]) -> None:
+    """The same total for one unit in different years is usually a mislabelled table."""
+    seen: dict[tuple[str, int], int] = {}
+    for i, row in enumerate(rows):
+        code, total, year = row.get("territory_code"), row.get("total"), row.get("year")
+        if code is None or total is None or year is None:
+            continue
+        if (code, total) in seen and rows[seen[(code, total)]].get("year") != year:
+            other = rows[seen[(code, total)]]["year"]
+            report.warn(
+                f"population[{i}].total",
+                "repeated-figure",
+                f"{code}: stessa popolazione ({total}) per il {other} e il {year}: "
+                "possibile etichetta errata",
+                f"{code}: the same population ({total}) for {other} and {year}: "
+                "possibly a wrong label",
+                value=total,
+            )
+        seen.setdefault((code, total), i)
 
 
 def _check_population_sums(
@@ -416,6 +461,28 @@ def _check_population_sums(
                 )
 
 
+FUND_ACRONYMS = ("FNPS", "FNA", "FSR", "QSFP", "PNRR", "FSE", "PON", "FAMI", "ISEE")
+
+
+def _check_fund(r: Reader, fund: str) -> None:
+    import difflib
+
+    for word in re.findall(r"[A-Za-z.]{3,}", fund):
+        token = word.replace(".", "").upper()
+        if word.upper() != word or token in FUND_ACRONYMS or len(token) < 3:
+            continue
+        close = difflib.get_close_matches(token, FUND_ACRONYMS, n=1, cutoff=0.7)
+        if close and sorted(close[0]) == sorted(token):
+            r.report.warn(
+                r.loc("fund"),
+                "possible-typo",
+                f"Fondo {fund!r}: forse {close[0]}?",
+                f"Fund {fund!r}: did you mean {close[0]}?",
+                value=fund,
+                suggestion=close[0],
+            )
+
+
 def _resource(report: Report, line: dict[str, Any], where: str) -> dict[str, Any]:
     r = Reader(report, line, where)
     rec: dict[str, Any] = {
@@ -426,6 +493,7 @@ def _resource(report: Report, line: dict[str, Any], where: str) -> dict[str, Any
         "spent": r.number("spent"),
         "note": r.text("note", max_length=2000),
     }
+    _check_fund(r, rec["fund"])
     for a, b in (("committed", "planned"), ("spent", "committed")):
         if rec[a] is not None and rec[b] is not None and rec[a] > rec[b]:
             report.warn(
@@ -649,9 +717,9 @@ def _evaluation(report: Report, e: dict[str, Any], i: int) -> dict[str, Any]:
         "area": r.text("area", max_length=300),
         "dimension": r.text("dimension", max_length=100),
         "achievement_text": achievement_text,
-        "achievement_pct": r.number("achievement"),
+        "achievement_pct": r.number("achievement", percent=True),
         "spending_text": spending_text,
-        "spending_pct": r.number("spending"),
+        "spending_pct": r.number("spending", percent=True),
         "user_evaluation": r.text("user_evaluation", max_length=1000),
         "resources_adequacy": r.text("resources_adequacy", max_length=1000),
         "critical_issues": r.text("critical_issues", max_length=5000),
@@ -661,6 +729,11 @@ def _evaluation(report: Report, e: dict[str, Any], i: int) -> dict[str, Any]:
         "notes": r.text("notes", max_length=5000),
         "answers": e.get("answers") if isinstance(e.get("answers"), dict) else {},
     }
+    for key in ("user_evaluation", "resources_adequacy", "achievement", "spending"):
+        if isinstance(e.get(key), str) and not e[key].strip():
+            report.warn(
+                r.loc(key), "blank", f"Campo lasciato vuoto: {key}", f"Field left blank: {key}"
+            )
     adequacy = rec["resources_adequacy"]
     if adequacy:
         from pdz_plans.imports.lenient import parse_number

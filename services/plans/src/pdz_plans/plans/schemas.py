@@ -35,6 +35,8 @@ class GovernanceBody(BaseModel):
     role: str | None = Field(None, max_length=5000)
     parent_code: str | None = Field(None, max_length=50)
     max_members: int | None = Field(None, ge=0, le=10000, json_schema_extra={"format": "int32"})
+    valid_from: date | None = None
+    valid_to: date | None = Field(None, description="Scadenza (es. della convenzione)")
     members: list[GovernanceMember] = Field(default_factory=list, max_length=200)
     powers: list[str] = Field(default_factory=list, max_length=100)
     note: str | None = Field(None, max_length=5000)

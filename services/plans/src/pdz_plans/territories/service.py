@@ -215,7 +215,7 @@ async def upsert_population(
     values["reference_date"] = rec.get("reference_date") or date(rec["year"], 1, 1)
     values["source"] = rec.get("source")
     raw = dict(rec.get("raw") or {})
-    for key in ("foreign_pct", "age_bands"):
+    for key in ("foreign_pct", "age_bands", "area_km2", "density"):
         if rec.get(key) is not None and key not in raw:
             raw[key] = rec[key]
     values["raw"] = raw
