@@ -150,3 +150,9 @@ async def test_mark_read_with_merge_patch(
         )
         assert r.status_code == 404
         assert (await c.get("/v1/inbox")).json()["unread"] == 2
+        marked = (await c.post("/v1/inbox/mark-all-read")).json()
+        assert marked == {"marked": 2, "unread": 0}
+        assert (await c.get("/v1/inbox")).json()["unread"] == 0
+        assert (await c.post("/v1/inbox/mark-all-read")).json()["marked"] == 0
+    async with harness.client(anna) as c:  # John's reading changed nothing for Anna
+        assert (await c.get("/v1/inbox")).json()["unread"] == 1

@@ -34,6 +34,7 @@ class NotificationsSettings(ServiceSettings):
 
     # ---- dispatcher (in the worker)
     dispatch_batch_size: int = 50
+    dispatch_concurrency: int = Field(10, description="Sends in flight at once per dispatcher")
     dispatch_poll_seconds: float = 1.0
     dispatch_lease_seconds: int = Field(
         120, description="A claimed delivery not finished within this time is claimed again"

@@ -96,6 +96,7 @@ class Dispatcher:
         self.channels = channels if channels is not None else build_channels(settings, factory)
         self.log = structlog.get_logger("pdz.dispatcher")
         self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(max(settings.dispatch_concurrency, 1))
 
     # ------------------------------------------------------------------ deliveries
 
@@ -142,6 +143,10 @@ class Dispatcher:
         return len(batch)
 
     async def _deliver(self, message: Outgoing) -> None:
+        async with self._slots:
+            await self._deliver_now(message)
+
+    async def _deliver_now(self, message: Outgoing) -> None:
         channel = self.channels.get(message.channel)
         started = utcnow()
         t0 = time.monotonic()

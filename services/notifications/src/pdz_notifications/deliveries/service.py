@@ -18,7 +18,7 @@ from pdz_notifications.preferences.models import Preference
 from pdz_notifications.recipients.models import Recipient
 from pdz_notifications.rules.engine import matches, recipients_for, rules_for
 from pdz_notifications.rules.models import Rule
-from pdz_notifications.templates.lookup import render_message
+from pdz_notifications.templates.lookup import TemplateCache, render_message
 from pdz_notifications.webhooks.models import Webhook
 from pdz_shared.auth import Principal
 from pdz_shared.db import utcnow
@@ -90,11 +90,12 @@ async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
     data = event.data
     ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
     seen: set[tuple[str, str]] = set()
+    cache: TemplateCache = {}
     if ambito is not None:
         for rule in await rules_for(session, event.type, ambito):
             if not matches(rule.filters, data):
                 continue
-            await _plan_rule(session, event, rule, ambito, seen, result)
+            await _plan_rule(session, event, rule, ambito, seen, result, cache)
     await _plan_webhooks(session, event, ambito, result)
     if result.created:
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
@@ -108,6 +109,7 @@ async def _plan_rule(
     ambito: str,
     seen: set[tuple[str, str]],
     result: Planned,
+    cache: TemplateCache,
 ) -> None:
     recipients = await recipients_for(session, rule, ambito, event.data)
     opted_out = await _opted_out(session, [r.sub for r in recipients], event.type)
@@ -128,7 +130,12 @@ async def _plan_rule(
                 and rule.digest_minutes is not None
             )
             message = await render_message(
-                session, rule.template_key, channel, recipient.language, _context(event, recipient)
+                session,
+                rule.template_key,
+                channel,
+                recipient.language,
+                _context(event, recipient),
+                cache,
             )
             delivery_id = await _insert(
                 session,

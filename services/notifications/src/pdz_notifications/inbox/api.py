@@ -9,7 +9,12 @@ from pydantic import ValidationError
 
 from pdz_notifications.inbox import service
 from pdz_notifications.inbox.models import Notification
-from pdz_notifications.inbox.schemas import InboxPage, NotificationOut, NotificationPatch
+from pdz_notifications.inbox.schemas import (
+    InboxPage,
+    MarkedRead,
+    NotificationOut,
+    NotificationPatch,
+)
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal
 from pdz_shared.errors import Unprocessable, UnsupportedMediaType
@@ -95,3 +100,16 @@ async def patch_inbox_item(
 ) -> NotificationOut:
     item = await service.get(session, principal, item_id)
     return _out(await service.mark(session, item, body.read))
+
+
+@router.post(
+    "/mark-all-read",
+    response_model=MarkedRead,
+    operation_id="mark_inbox_read",
+    summary="Segna come letti tutti i miei messaggi",
+    description="Segna come letti tutti i messaggi non letti di chi chiama. Ripeterla non cambia "
+    "nulla.",
+)
+async def mark_inbox_read(session: SessionDep, principal: CurrentPrincipal) -> MarkedRead:
+    marked = await service.mark_all_read(session, principal)
+    return MarkedRead(marked=marked, unread=0)

@@ -35,3 +35,8 @@ class NotificationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     read: bool = Field(description="true segna come letta, false come non letta")
+
+
+class MarkedRead(BaseModel):
+    marked: int = Field(ge=0, json_schema_extra={"format": "int64"}, description="Messaggi segnati")
+    unread: int = Field(ge=0, json_schema_extra={"format": "int64"})

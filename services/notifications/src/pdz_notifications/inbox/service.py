@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,3 +45,15 @@ async def mark(session: AsyncSession, item: Notification, read: bool) -> Notific
     session.add(item)
     await session.flush()
     return item
+
+
+async def mark_all_read(session: AsyncSession, principal: Principal) -> int:
+    result = await session.execute(
+        update(Notification)
+        .where(
+            col(Notification.recipient_sub) == principal.sub,
+            col(Notification.read_at).is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

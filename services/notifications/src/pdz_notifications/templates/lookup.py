@@ -31,11 +31,24 @@ async def find(session: AsyncSession, key: str, channel: str, language: str) -> 
     return by_lang.get(language) or by_lang.get("it")
 
 
+TemplateCache = dict[tuple[str, str, str], Template | None]
+
+
 async def render_message(
-    session: AsyncSession, key: str, channel: str, language: str, context: dict[str, Any]
+    session: AsyncSession,
+    key: str,
+    channel: str,
+    language: str,
+    context: dict[str, Any],
+    cache: TemplateCache | None = None,
 ) -> Rendered:
     """Renders the stored template; a broken template falls back to a neutral message."""
-    template = await find(session, key, channel, language)
+    if cache is None:
+        template = await find(session, key, channel, language)
+    else:
+        if (key, channel, language) not in cache:
+            cache[(key, channel, language)] = await find(session, key, channel, language)
+        template = cache[(key, channel, language)]
     if template is not None:
         try:
             return render(template.subject, template.body, context)
