@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from pdz_shared.schema_ops import create_idempotency_table_v1, drop_idempotency_table_v1
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -34,19 +35,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_audit")),
     )
     op.create_index(op.f("ix_case_audit_case_id"), "case_audit", ["case_id"], unique=False)
-    op.create_table(
-        "idempotency_key",
-        sa.Column("principal", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("path", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("request_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("response_body", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("response_headers", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("principal", "key", name=op.f("pk_idempotency_key")),
-    )
+    create_idempotency_table_v1()
     op.create_table(
         "person",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -180,7 +169,7 @@ def downgrade() -> None:
     op.drop_table("sla_policy")
     op.drop_index(op.f("ix_person_ambito_code"), table_name="person")
     op.drop_table("person")
-    op.drop_table("idempotency_key")
+    drop_idempotency_table_v1()
     op.drop_index(op.f("ix_case_audit_case_id"), table_name="case_audit")
     op.drop_table("case_audit")
     # ### end Alembic commands ###

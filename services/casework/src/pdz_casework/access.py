@@ -44,3 +44,7 @@ def acting_role(principal: Principal, preferred: tuple[str, ...]) -> str:
 
 
 DischargeReader = Annotated[Principal, Depends(require_roles(*CASE_READERS, Role.asst_system))]
+
+PolicyReader = Annotated[
+    Principal, Depends(require_roles(*CASE_READERS, Role.udp_admin, Role.udp_viewer))
+]

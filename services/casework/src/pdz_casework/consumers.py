@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pdz_casework.discharges.events import HANDLERS as DISCHARGE_HANDLERS
+from pdz_casework.settings import settings
+from pdz_casework.sla.scheduler import SlaScheduler
 from pdz_shared.contracts import casework
 from pdz_shared.db import SessionFactory
 from pdz_shared.events.inbox import EventConsumer
@@ -19,4 +21,5 @@ def consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[EventConsumer
             factory=factory,
             kafka=kafka,
         ),
+        SlaScheduler(factory, kafka, interval=settings().sla_interval_seconds),
     ]

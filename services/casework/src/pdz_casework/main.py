@@ -9,6 +9,7 @@ from pdz_casework.discharges.api import router as discharges_router
 from pdz_casework.discharges.fhir import warm_up
 from pdz_casework.pai.api import router as pai_router
 from pdz_casework.settings import settings
+from pdz_casework.sla.api import router as sla_router
 from pdz_shared.app import ServiceSpec, create_app
 
 
@@ -24,6 +25,6 @@ app = create_app(
         description="API del servizio casework: l'accesso integrato dell'Ambito con l'ASST.",
         settings=settings(),
         on_startup=[_warm_up],
-        routers=[cases_router, assessments_router, pai_router, discharges_router],
+        routers=[cases_router, assessments_router, pai_router, discharges_router, sla_router],
     )
 )

@@ -10,6 +10,7 @@ class CaseworkSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/pdz_casework"
     port: int = 8003
+    sla_interval_seconds: float = 30.0
 
 
 @lru_cache

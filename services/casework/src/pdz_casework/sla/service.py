@@ -31,7 +31,6 @@ _UPSERT = text("""
     VALUES (:id, :case_id, :ambito, :kind, :due_at, now())
     ON CONFLICT (case_id, kind) DO UPDATE SET
         due_at = EXCLUDED.due_at,
-        met_at = NULL,
         due_soon_sent_at = CASE WHEN sla_deadline.due_at = EXCLUDED.due_at
                                 THEN sla_deadline.due_soon_sent_at END,
         breached_sent_at = CASE WHEN sla_deadline.due_at = EXCLUDED.due_at
@@ -42,7 +41,7 @@ _UPSERT = text("""
 async def set_deadline(
     session: AsyncSession, case_id: uuid.UUID, ambito_code: str, kind: str, due_at: datetime
 ) -> None:
-    """Opens (or moves) a deadline; a moved deadline may warn again."""
+    """Opens (or moves) a deadline; a moved deadline may warn again (a met one stays met)."""
     await session.execute(
         _UPSERT,
         {
