@@ -3,12 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from pdz_indicators.reported import service
 from pdz_indicators.reported.schemas import METRIC, PERIOD, ReportedValueIn, ReportedValueOut
+from pdz_indicators.reported.upload import UploadReport, upload
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from pdz_shared.errors import UnsupportedMediaType, wants_english
 from pdz_shared.http import Page, PageParams, page_params
 
 router = APIRouter(prefix="/v1/reported-values", tags=["reported-values"])
@@ -79,3 +81,50 @@ async def get_reported_value(
 ) -> ReportedValueOut:
     row = await service.get(session, principal, value_id)
     return ReportedValueOut.model_validate(row, from_attributes=True)
+
+
+_UPLOAD_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@router.post(
+    "/upload",
+    response_model=UploadReport,
+    operation_id="upload_reported_values",
+    summary="Carica valori da CSV o XLSX",
+    description=(
+        "Il corpo è il file (Content-Type text/csv o XLSX) con le colonne metric, "
+        "territory_code, period, value e facoltativa note. Ogni riga è salvata o rifiutata "
+        "con i motivi (report riga per riga); dry_run=true controlla senza salvare."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string", "maxLength": 5_000_000}},
+                _UPLOAD_TYPES[1]: {
+                    "schema": {"type": "string", "format": "binary", "maxLength": 5_000_000}
+                },
+            },
+        }
+    },
+)
+async def upload_reported_values(
+    request: Request,
+    session: SessionDep,
+    principal: Reporter,
+    dry_run: Annotated[bool, Query(description="Controlla senza salvare")] = False,
+) -> UploadReport:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in _UPLOAD_TYPES:
+        raise UnsupportedMediaType(
+            "Invia il file come text/csv o XLSX", "Send the file as text/csv or XLSX"
+        )
+    content = await request.body()
+    return await upload(
+        session,
+        principal,
+        content,
+        media,
+        dry_run=dry_run,
+        english=wants_english(request.headers.get("accept-language")),
+    )
