@@ -4,7 +4,7 @@ from pdz_notifications.deliveries.dispatcher import Dispatcher
 from pdz_notifications.settings import NotificationsSettings
 from pdz_notifications.smtp_sink import MemorySink
 from pdz_shared.events.kafka import KafkaConfig
-from pdz_shared.testing.plugin import Harness, produce
+from pdz_shared.testing.plugin import Harness, consume, produce
 
 from .helpers import OTHER, SEBINO, Run, discharge_event, drain, fresh_topic, put_recipient, rows
 
@@ -156,3 +156,27 @@ async def test_mark_read_with_merge_patch(
         assert (await c.post("/v1/inbox/mark-all-read")).json()["marked"] == 0
     async with harness.client(anna) as c:  # John's reading changed nothing for Anna
         assert (await c.get("/v1/inbox")).json()["unread"] == 1
+
+
+async def test_broken_event_goes_to_the_dlq_and_sends_nothing(
+    harness: Harness, kafka: KafkaConfig, settings: NotificationsSettings, mailbox: MemorySink
+) -> None:
+    await seed_people(harness)
+    topic = await fresh_topic(kafka)
+    broken = discharge_event()
+    broken.data.pop("planned_discharge_date")
+    wrong_ambito = discharge_event()
+    wrong_ambito.data["ambito_code"] = ["not", "a", "code"]
+    run = Run(harness, kafka, topic, "discharge-3")
+    try:
+        await produce(kafka, topic, broken, "k")
+        await produce(kafka, topic, wrong_ambito, "k")
+        await run.wait_for(2)
+    finally:
+        await run.close()
+    assert run.outcomes == ["dead-lettered", "dead-lettered"]
+    dead = await consume(kafka, f"{topic}.dlq", count=2)
+    assert {dict(r.headers)["ce_id"].decode() for r in dead} == {broken.id, wrong_ambito.id}
+    assert await rows(harness, "SELECT * FROM delivery") == []
+    await drain(Dispatcher(harness.factory, settings))
+    assert mailbox.messages == []

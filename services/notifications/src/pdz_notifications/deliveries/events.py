@@ -5,14 +5,30 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_notifications.deliveries import service
+from pdz_shared.contracts.catalogue import event_spec
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.inbox import PermanentEventError
 
 
-async def on_event(session: AsyncSession, event: CloudEvent) -> None:
+def check_contract(event: CloudEvent) -> None:
+    """An event of a catalogued type must match its payload schema, else it goes to the DLQ.
+
+    (A pydantic ValidationError is a permanent error for the consumer.) Messages are rendered
+    from the payload, so a broken one would otherwise become a misleading message.
+    """
+    try:
+        spec = event_spec(event.type)
+    except KeyError:
+        spec = None
+    if spec is not None:
+        spec.payload.model_validate(event.data)
     ambito = event.data.get("ambito_code")
     if ambito is not None and not isinstance(ambito, str):
         raise PermanentEventError(f"ambito_code must be a string, got {type(ambito).__name__}")
+
+
+async def on_event(session: AsyncSession, event: CloudEvent) -> None:
+    check_contract(event)
     planned = await service.plan(session, event)
     service.log.info(
         "event.planned",
