@@ -5,9 +5,10 @@ SERVICES := plans indicators casework notifications
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 SPECTRAL := .tools/spectral/node_modules/.bin/spectral
+TSBIN := .tools/ts-client/node_modules/.bin
 
-.PHONY: help install run test lint format typecheck migrations-check docs docs-check \
-        openapi api-lint unit-tests bench clean
+.PHONY: help install run test lint format typecheck docs docs-check openapi api-lint \
+        client-check unit-tests bench clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -20,7 +21,7 @@ install: ## install uv if missing, then the workspace (uv sync)
 run: install ## start PostgreSQL, the broker, the four services and the demo data
 	$(RUN) pdz dev up
 
-test: install lint typecheck docs-check api-lint unit-tests ## the whole check, as CI runs it
+test: install lint typecheck docs-check api-lint client-check unit-tests ## the whole check, as CI runs it
 	@echo "make test: all checks passed"
 
 lint: install ## ruff (lint and format check)
@@ -39,16 +40,18 @@ unit-tests: install ## pytest: shared library, each service, cross-service tests
 	@set -e; for s in $(SERVICES); do echo "== $$s"; $(RUN) pytest services/$$s/tests; done
 	$(RUN) pytest tests
 
-docs: install ## regenerate docs/openapi/<svc>.json and docs/asyncapi.yaml
+docs: install ## regenerate docs/openapi/<svc>.json, the gateway's merged one and docs/asyncapi.yaml
 	@for s in $(SERVICES); do $(RUN) pdz docs openapi $$s --out docs/openapi/$$s.json; done
+	$(RUN) pdz docs gateway --src docs/openapi --out docs/openapi/gateway.json
 	$(RUN) pdz docs asyncapi --out docs/asyncapi.yaml
 
 openapi: docs ## alias of docs
 
-docs-check: install ## the committed API documents match the code
+docs-check: install ## the committed API documents match the code (breaking changes listed)
 	@rm -rf .build/openapi && mkdir -p .build/openapi
 	@for s in $(SERVICES); do $(RUN) pdz docs openapi $$s --out .build/openapi/$$s.json; done
-	@diff -ru docs/openapi .build/openapi || (echo "docs/openapi is out of date: run make docs"; exit 1)
+	@$(RUN) pdz docs gateway --src .build/openapi --out .build/openapi/gateway.json
+	$(RUN) pdz docs diff --base docs/openapi --head .build/openapi
 	$(RUN) pdz docs asyncapi --check --out docs/asyncapi.yaml
 
 $(SPECTRAL): tools/spectral/package.json
@@ -56,10 +59,19 @@ $(SPECTRAL): tools/spectral/package.json
 	npm install --prefix .tools/spectral --no-audit --no-fund --loglevel=error
 	@touch $(SPECTRAL)
 
-api-lint: $(SPECTRAL) ## Italian API guidelines (Spectral): 0 errors on every service
-	@set -e; for s in $(SERVICES); do echo "== spectral $$s"; \
+api-lint: $(SPECTRAL) ## Italian API guidelines (Spectral): 0 errors on every service and the gateway
+	@set -e; for s in $(SERVICES) gateway; do echo "== spectral $$s"; \
 		$(SPECTRAL) lint docs/openapi/$$s.json -r tools/spectral/italian-guidelines/spectral.yml \
 		-D --fail-severity=error; done
+
+$(TSBIN)/tsc: tools/ts-client/package.json
+	@mkdir -p .tools/ts-client && cp tools/ts-client/package.json .tools/ts-client/
+	npm install --prefix .tools/ts-client --no-audit --no-fund --loglevel=error
+	@touch $(TSBIN)/tsc
+
+client-check: $(TSBIN)/tsc ## generate the TypeScript client from the merged OpenAPI and type-check a front-end call
+	$(TSBIN)/openapi-typescript docs/openapi/gateway.json -o tools/ts-client/generated/pdz-api.d.ts
+	$(TSBIN)/tsc -p tools/ts-client
 
 bench: install ## benchmarks (placeholder until the benchmark issue)
 	@echo "no benchmarks yet: they arrive with the benchmark issue"

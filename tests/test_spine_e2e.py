@@ -19,11 +19,13 @@ from pdz_shared.auth import mint_token
 from pdz_shared.settings import CommonSettings
 
 REPO = Path(__file__).resolve().parents[1]
+FRONT_END = "https://udp.sebino.example.it"
 
 
 @pytest.fixture(scope="module")
 def stack(pg_server_url: str, broker: str, common: CommonSettings) -> Iterator[devstack.Stack]:
     os.environ["PDZ_ENV"] = "test"
+    os.environ["PDZ_CORS_ORIGINS"] = f'["{FRONT_END}"]'
     prefix = f"pdz_e2e{uuid.uuid4().hex[:6]}_"
     s = devstack.start(
         REPO,
@@ -98,3 +100,49 @@ def devstack_units() -> list[dict[str, object]]:
     from pdz_shared.demo import territory_units
 
     return territory_units()
+
+
+async def test_one_front_door_with_cors_for_the_front_ends(
+    stack: devstack.Stack, common: CommonSettings
+) -> None:
+    token = mint_token(common, sub="anna", roles=["udp_viewer"], ambiti=["AMBITO-05-SEBINO"])
+    async with httpx.AsyncClient(base_url="http://127.0.0.1:8000") as gw:
+        preflight = await gw.options(
+            "/plans/v1/territories",
+            headers={
+                "Origin": FRONT_END,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization,accept-language",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == FRONT_END
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        evil = await gw.options(
+            "/plans/v1/territories",
+            headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "GET"},
+        )
+        assert "access-control-allow-origin" not in evil.headers
+
+        r = await gw.get(
+            "/plans/v1/territories",
+            params={"kind": "ambito"},
+            headers={"Authorization": f"Bearer {token}", "Origin": FRONT_END},
+        )
+        assert r.status_code == 200, r.text
+        assert r.headers["access-control-allow-origin"] == FRONT_END
+        assert "ratelimit-remaining" in r.headers["access-control-expose-headers"].lower()
+        assert int(r.headers["ratelimit-limit"]) > 0
+        codes = {t["code"] for t in r.json()["items"]}
+        assert "AMBITO-05-SEBINO" in codes
+        r = await gw.get(
+            "/indicators/v1/reported-values", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert r.status_code == 200
+        missing = await gw.get("/nowhere/v1/x")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        merged = (await gw.get("/openapi.json")).json()
+        assert "/plans/v1/territories" in merged["paths"]
+        assert "/indicators/v1/reported-values" in merged["paths"]
+        assert (await gw.get("/status")).json()["checks"] == {"plans": True, "indicators": True}

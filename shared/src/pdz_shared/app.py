@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pdz_shared.auth import CurrentPrincipal, TokenVerifier
@@ -233,6 +234,49 @@ def _ops_router(service: str) -> APIRouter:
     return router
 
 
+CORS_ALLOW_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "Accept-Language",
+    "X-Request-ID",
+    "Agid-JWT-Signature",
+    "Digest",
+]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Location",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+    "Deprecation",
+    "Sunset",
+    "Content-Language",
+]
+
+
+def install_cors(app: Starlette, common: CommonSettings) -> None:
+    """CORS for the allow-listed front-end origins only (never ``*`` with credentials)."""
+    if not common.cors_origins:
+        return
+    from starlette.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=common.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=CORS_ALLOW_HEADERS,
+        expose_headers=CORS_EXPOSE_HEADERS,
+        max_age=600,
+    )
+
+
 def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastAPI:
     common = common or common_settings()
     configure_logging(spec.name, common.log_level, common.log_json)
@@ -272,6 +316,7 @@ def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastA
         app.include_router(router)
     app.add_middleware(RateLimitMiddleware, limit=spec.rate_limit_per_minute)
     app.add_middleware(BodyLimitMiddleware, max_bytes=spec.max_body_bytes)
+    install_cors(app, common)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
 
     def openapi() -> dict[str, Any]:

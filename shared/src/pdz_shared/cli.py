@@ -127,6 +127,64 @@ def docs_openapi(
         out.write_text(text, encoding="utf-8")
 
 
+@docs.command("gateway")
+def docs_gateway(
+    src: Annotated[Path, typer.Option(help="Folder with <svc>.json documents")] = Path(
+        "docs/openapi"
+    ),
+    out: Annotated[Path, typer.Option(help="Output file")] = Path("docs/openapi/gateway.json"),
+) -> None:
+    """Merge the four services' OpenAPI documents into the gateway's one."""
+    from pdz_shared.openapi import merge_openapi
+
+    merged = merge_openapi(
+        {s: json.loads((src / f"{s}.json").read_text(encoding="utf-8")) for s in SERVICES}
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@docs.command("diff")
+def docs_diff(
+    base: Annotated[Path, typer.Option(help="Folder of the committed documents")] = Path(
+        "docs/openapi"
+    ),
+    head: Annotated[
+        Path, typer.Option(help="Folder of the documents generated from the code")
+    ] = Path(".build/openapi"),
+) -> None:
+    """Compare committed OpenAPI documents with the code's; list breaking changes; fail on any
+    difference (run `make docs` to accept non-breaking ones)."""
+    from pdz_shared.openapi_diff import diff
+
+    differs = breaking = 0
+    for new_file in sorted(head.glob("*.json")):
+        old_file = base / new_file.name
+        new_text = new_file.read_text(encoding="utf-8")
+        if old_file.exists() and old_file.read_text(encoding="utf-8") == new_text:
+            continue
+        differs += 1
+        old = json.loads(old_file.read_text(encoding="utf-8")) if old_file.exists() else {}
+        changes = diff(old, json.loads(new_text))
+        typer.echo(f"{old_file} differs from the code:")
+        for change in changes:
+            typer.echo(f"  {change}")
+        breaking += sum(c.breaking for c in changes)
+    if differs:
+        typer.echo(
+            f"{differs} document(s) out of date, {breaking} breaking change(s): "
+            "run `make docs`"
+            + (
+                "; breaking changes need a new API version and a Deprecation/Sunset period"
+                if breaking
+                else ""
+            ),
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo("OpenAPI documents are up to date")
+
+
 @docs.command("asyncapi")
 def docs_asyncapi(
     out: Annotated[Path, typer.Option(help="Output file")] = Path("docs/asyncapi.yaml"),

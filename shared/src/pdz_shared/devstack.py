@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ SERVICES: dict[str, int] = {
     "casework": 8003,
     "notifications": 8004,
 }
+GATEWAY_PORT = 8000
 DEFAULT_BROKER_PORT = 19092
 
 
@@ -157,6 +159,28 @@ def start(
                 start_new_session=True,
             )
             stack.processes += [(f"{svc}-api", api), (f"{svc}-worker", worker)]
+        log = open(log_dir / "gateway.log", "ab")  # noqa: SIM115
+        upstreams = {svc: f"http://127.0.0.1:{SERVICES[svc]}" for svc in services}
+        gateway = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "pdz_shared.gateway:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(GATEWAY_PORT),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env={**stack.env(), "PDZ_GATEWAY_UPSTREAMS": json.dumps(upstreams)},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        stack.processes.append(("gateway", gateway))
         wait_ready(stack)
     except BaseException:
         stack.stop()
@@ -166,14 +190,15 @@ def start(
 
 def wait_ready(stack: Stack, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    pending = {svc for svc in stack.database_urls}
+    pending = {svc for svc in stack.database_urls} | {"gateway"}
     while pending:
         for name, proc in stack.processes:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}; see .devstack/logs")
         for svc in sorted(pending):
             try:
-                r = httpx.get(f"http://127.0.0.1:{SERVICES[svc]}/status", timeout=1.0)
+                port = GATEWAY_PORT if svc == "gateway" else SERVICES[svc]
+                r = httpx.get(f"http://127.0.0.1:{port}/status", timeout=1.0)
                 if r.status_code == 200:
                     pending.discard(svc)
             except httpx.HTTPError:
@@ -222,6 +247,10 @@ def up(repo: Path, common: CommonSettings) -> None:
             ambiti=["AMBITO-05-SEBINO"],
         )
         print("\nPiano di Zona platform is running:")
+        print(
+            f"  gateway        http://127.0.0.1:{GATEWAY_PORT}/docs  (all APIs: /plans/v1/..., "
+            "/casework/v1/...)"
+        )
         for svc, port in SERVICES.items():
             print(f"  {svc:<14} http://127.0.0.1:{port}/docs")
         print(f"  broker         {stack.bootstrap}")

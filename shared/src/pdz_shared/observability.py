@@ -87,6 +87,7 @@ class RequestContextMiddleware:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", request_id.encode()))
+                message["headers"].extend(deprecation_headers(scope.get("route")))
             await send(message)
 
         try:
@@ -108,3 +109,18 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(rid_token)
             traceparent_var.reset(tp_token)
+
+
+def deprecation_headers(route: Any) -> list[tuple[bytes, bytes]]:
+    """Deprecation policy: a route marked ``deprecated`` announces it on every response
+    (``Deprecation: true``), with ``Sunset`` (RFC 8594) and a ``successor-version`` link when
+    its ``openapi_extra`` gives ``x-sunset`` / ``x-successor``."""
+    if not getattr(route, "deprecated", False):
+        return []
+    extra = getattr(route, "openapi_extra", None) or {}
+    headers = [(b"deprecation", b"true")]
+    if extra.get("x-sunset"):
+        headers.append((b"sunset", str(extra["x-sunset"]).encode()))
+    if extra.get("x-successor"):
+        headers.append((b"link", f'<{extra["x-successor"]}>; rel="successor-version"'.encode()))
+    return headers

@@ -178,3 +178,90 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
     ]
     _fix_schema_formats(doc)
     return doc
+
+
+_SCHEMAS = "#/components/schemas/"
+
+
+def _prefixed(ref: str, prefix: str) -> str:
+    name = ref.removeprefix(_SCHEMAS)
+    return _SCHEMAS + (name if name == "Problem" else prefix + name)
+
+
+def _prefix_refs(node: Any, prefix: str) -> Any:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(_SCHEMAS):
+                out[key] = _prefixed(value, prefix)
+            elif key == "mapping" and isinstance(value, dict):
+                out[key] = {
+                    k: _prefixed(v, prefix) if isinstance(v, str) and v.startswith(_SCHEMAS) else v
+                    for k, v in value.items()
+                }
+            else:
+                out[key] = _prefix_refs(value, prefix)
+        return out
+    if isinstance(node, list):
+        return [_prefix_refs(v, prefix) for v in node]
+    return node
+
+
+def merge_openapi(docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One document for the gateway: ``/<service>`` path prefixes, schemas and operationIds
+    prefixed with the service so that nothing collides."""
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Piattaforma Piano di Zona - API",
+            "version": "1.0.0",
+            "x-summary": "Tutte le API della piattaforma dietro un unico ingresso",
+            "description": "Plans, indicators, casework e notifications sotto un'unica origine.",
+            "x-api-id": "pdz-gateway",
+            "termsOfService": "https://pdz.example.it/termini",
+            "contact": {
+                "name": "Ufficio di Piano - supporto piattaforma",
+                "email": "supporto@pdz.example.it",
+                "url": "https://pdz.example.it",
+            },
+            "license": {"name": "EUPL-1.2", "url": "https://eupl.eu/1.2/it/"},
+        },
+        "servers": [
+            {
+                "url": "https://api.pdz.example.it",
+                "description": "Ingresso unico della piattaforma Piano di Zona",
+            }
+        ],
+        "paths": {},
+        "components": {"schemas": {}, "securitySchemes": {}},
+        "tags": [],
+    }
+    seen_tags: set[str] = set()
+    for service, doc in sorted(docs.items()):
+        prefix = "".join(p.capitalize() for p in service.split("-"))
+        for path, item in doc.get("paths", {}).items():
+            if path == "/status" and "/status" in merged["paths"]:
+                continue
+            target = path if path == "/status" else f"/{service}{path}"
+            item = _prefix_refs(item, prefix)
+            for op in item.values():
+                if isinstance(op, dict) and "operationId" in op and path != "/status":
+                    op["operationId"] = f"{service}_{op['operationId']}"
+                    op["tags"] = [f"{service}:{t}" for t in op.get("tags", [])]
+                    for t in op["tags"]:
+                        if t not in seen_tags:
+                            seen_tags.add(t)
+                            merged["tags"].append({"name": t, "description": t})
+            merged["paths"][target] = item
+        components = doc.get("components", {})
+        for name, schema in components.get("schemas", {}).items():
+            key = name if name == "Problem" else prefix + name
+            merged["components"]["schemas"][key] = _prefix_refs(schema, prefix)
+        merged["components"]["securitySchemes"].update(components.get("securitySchemes", {}))
+    for item in merged["paths"].values():
+        for op in item.values():
+            for t in op.get("tags", []) if isinstance(op, dict) else []:
+                if t not in seen_tags:
+                    seen_tags.add(t)
+                    merged["tags"].append({"name": t, "description": t})
+    return merged

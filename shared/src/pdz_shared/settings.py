@@ -40,6 +40,11 @@ class CommonSettings(BaseSettings):
     jwt_public_key: str | None = Field(None, description="RS256 public key (PEM)")
     jwt_jwks_url: str | None = Field(None, description="JWKS URL for RS256 tokens")
 
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins of the Ufficio di Piano front-ends allowed by CORS (JSON list)",
+    )
+
     outbox_retention_hours: int = Field(
         168, description="How long published outbox rows are kept, so they can be re-published"
     )
@@ -49,6 +54,14 @@ class CommonSettings(BaseSettings):
     def _no_dev_key_outside_dev(self) -> CommonSettings:
         if self.jwt_hs256_secret is not None and self.env not in ("dev", "test"):
             raise ValueError("PDZ_JWT_HS256_SECRET is accepted only when PDZ_ENV is dev or test")
+        return self
+
+    @model_validator(mode="after")
+    def _no_wildcard_cors(self) -> CommonSettings:
+        if any(o.strip() == "*" for o in self.cors_origins):
+            raise ValueError(
+                "PDZ_CORS_ORIGINS must list origins: '*' is not allowed with credentials"
+            )
         return self
 
     @property
