@@ -154,3 +154,44 @@ def test_backoff_grows_exponentially_with_jitter() -> None:
         assert all(ceiling / 2 <= v <= ceiling for v in values)
         assert len({round(v, 6) for v in values}) > 100  # jittered, not a fixed delay
     assert backoff(30, 1.0, 60.0) <= 60.0
+
+
+async def test_webhook_api_scoping_etag_and_secret(harness: Harness) -> None:
+    udp = harness.token(roles=["udp_admin"], ambiti=[SEBINO], sub="udp-sebino")
+    other = harness.token(roles=["udp_admin"], ambiti=[OTHER], sub="udp-other")
+    viewer = harness.token(roles=["udp_viewer"], ambiti=[SEBINO], sub="viewer")
+    body = {
+        "url": "https://cartella.example.it/pdz",
+        "secret": SECRET,
+        "event_types": [casework.DISCHARGE_RECEIVED],
+        "ambito_code": SEBINO,
+    }
+    async with harness.client(viewer) as c:
+        assert (await c.post("/v1/webhooks", json=body)).status_code == 403
+    async with harness.client(udp) as c:
+        assert (await c.post("/v1/webhooks", json={**body, "ambito_code": None})).status_code == 403
+        assert (
+            await c.post("/v1/webhooks", json={**body, "ambito_code": OTHER})
+        ).status_code == 403
+        short = await c.post("/v1/webhooks", json={**body, "secret": "short"})
+        assert short.status_code == 422
+        created = await c.post("/v1/webhooks", json=body)
+        assert created.status_code == 201 and created.headers["etag"] == 'W/"1"'
+        hook = created.json()
+        assert "secret" not in hook
+        changed = {**body, "event_types": ["*"], "active": False}
+        assert (await c.put(f"/v1/webhooks/{hook['id']}", json=changed)).status_code == 428
+        r = await c.put(f"/v1/webhooks/{hook['id']}", json=changed, headers={"If-Match": 'W/"1"'})
+        assert r.status_code == 200 and r.json()["event_types"] == ["*"]
+        assert r.json()["active"] is False and "secret" not in r.json()
+        listed = (await c.get("/v1/webhooks")).json()
+        assert [h["id"] for h in listed["items"]] == [hook["id"]]
+    async with harness.client(other) as c:
+        assert (await c.get("/v1/webhooks")).json()["total"] == 0
+        assert (await c.get(f"/v1/webhooks/{hook['id']}")).status_code == 404
+    async with harness.client(udp) as c:
+        stale = await c.delete(f"/v1/webhooks/{hook['id']}", headers={"If-Match": 'W/"1"'})
+        assert stale.status_code == 412
+        gone = await c.delete(f"/v1/webhooks/{hook['id']}", headers={"If-Match": 'W/"2"'})
+        assert gone.status_code == 204
+        assert (await c.get(f"/v1/webhooks/{hook['id']}")).status_code == 404
