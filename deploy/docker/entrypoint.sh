@@ -8,6 +8,7 @@
 #   pdz              the operator CLI (pdz events replay ..., pdz events republish ...)
 # The service is the second argument or $PDZ_SERVICE (plans, indicators, casework, notifications).
 set -eu
+app="${PDZ_APP_DIR:-/app}"  # where the image keeps services/<svc>/{alembic.ini,migrations}
 
 mode="${1:-api}"
 [ "$#" -gt 0 ] && shift
@@ -18,21 +19,22 @@ case "$mode" in
 esac
 
 service="${PDZ_SERVICE:-}"
-if [ "$#" -gt 0 ] && [ -d "/app/services/$1" ]; then service="$1"; shift; fi
-if [ -z "$service" ] || [ ! -f "/app/services/$service/alembic.ini" ]; then
-  echo "pdz-entrypoint: unknown service '${service}'; one of: $(ls /app/services | tr '\n' ' ')" >&2
+# a first argument that is not an option names the service
+if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then service="$1"; shift; fi
+if [ -z "$service" ] || [ ! -f "$app/services/$service/alembic.ini" ]; then
+  echo "pdz-entrypoint: unknown service '${service}'; one of: $(ls "$app/services" | tr '\n' ' ')" >&2
   exit 64
 fi
 
 case "$mode" in
   api)     exec uvicorn "pdz_${service}.main:app" --host 0.0.0.0 --port "${PDZ_HTTP_PORT:-8000}" "$@" ;;
   worker)  exec python -m "pdz_${service}.worker" "$@" ;;
-  migrate) exec alembic -c "/app/services/${service}/alembic.ini" upgrade head "$@" ;;
+  migrate) exec alembic -c "$app/services/${service}/alembic.ini" upgrade head "$@" ;;
   wait-migrations)
     deadline=$(( $(date +%s) + ${PDZ_MIGRATION_WAIT_SECONDS:-900} ))
     while :; do
       # `alembic current` prints "<rev> (head)" once every head of this image is applied
-      if alembic -c "/app/services/${service}/alembic.ini" current 2>/tmp/alembic-current.err \
+      if alembic -c "$app/services/${service}/alembic.ini" current 2>/tmp/alembic-current.err \
           | grep -q '(head)'; then
         echo "pdz-entrypoint: ${service} schema is at head"; exit 0
       fi
