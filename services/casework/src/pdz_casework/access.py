@@ -48,3 +48,8 @@ DischargeReader = Annotated[Principal, Depends(require_roles(*CASE_READERS, Role
 PolicyReader = Annotated[
     Principal, Depends(require_roles(*CASE_READERS, Role.udp_admin, Role.udp_viewer))
 ]
+
+LINK_ROLES = (*CASE_WRITERS, Role.cartella_sociale_system)
+LINK_READERS = (*CASE_READERS, Role.cartella_sociale_system)
+Linker = Annotated[Principal, Depends(require_roles(*LINK_ROLES))]
+LinkReader = Annotated[Principal, Depends(require_roles(*LINK_READERS))]
