@@ -259,3 +259,42 @@ def test_production_cannot_switch_modi_off(monkeypatch: pytest.MonkeyPatch) -> N
         modi.ModiSettings(enabled=False)
     monkeypatch.setenv("PDZ_ENV", "dev")
     assert modi.ModiSettings(enabled=False).enabled is False
+
+
+def test_openapi_documents_the_modi_patterns(common: CommonSettings) -> None:
+    router = APIRouter()
+
+    @router.post("/v1/discharges", status_code=202, openapi_extra=modi.MODI_OPENAPI)
+    async def receive() -> None:
+        return None
+
+    @router.get("/v1/cases")
+    async def cases() -> None:
+        return None
+
+    app = create_app(
+        ServiceSpec(
+            name="x",
+            title="t",
+            summary="t",
+            description="t",
+            settings=ServiceSettings(),
+            routers=[router],
+        ),
+        common,
+    )
+    doc = app.openapi()
+    post_op = doc["paths"]["/v1/discharges"]["post"]
+    assert post_op["security"] == [
+        {"pdndVoucher": [], "agidJwtSignature": []},
+        {"modiIdAuth": [], "agidJwtSignature": []},
+    ]
+    assert "INTEGRITY_REST_01" in post_op["description"]
+    assert doc["paths"]["/v1/cases"]["get"]["security"] == [{"bearerAuth": []}]
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["agidJwtSignature"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Agid-JWT-Signature",
+        "description": schemes["agidJwtSignature"]["description"],
+    }

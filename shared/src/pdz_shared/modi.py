@@ -323,7 +323,11 @@ async def modi_principal(request: Request, session: AsyncSession) -> Principal:
     return principal
 
 
+MODI_OPENAPI: dict[str, Any] = {"x-modi": ["ID_AUTH_REST_02", "INTEGRITY_REST_01"]}
+"""Put on a route (``openapi_extra=MODI_OPENAPI``) that other public bodies call with ModI."""
+
 __all__ = [
+    "MODI_OPENAPI",
     "SIGNATURE_HEADER",
     "ClientGrant",
     "ModiJti",

@@ -141,6 +141,7 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
     }
 
     used_tags: dict[str, None] = {}
+    modi_used = False
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete", "head"):
@@ -152,6 +153,17 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
                 used_tags.setdefault(tag, None)
             if public:
                 op["security"] = []
+            elif op.get("x-modi"):
+                modi_used = True
+                op["security"] = [
+                    {"pdndVoucher": [], "agidJwtSignature": []},
+                    {"modiIdAuth": [], "agidJwtSignature": []},
+                ]
+                op["description"] = (op.get("description") or op.get("summary", "")) + (
+                    "\n\nSicurezza ModI: voucher PDND oppure ID_AUTH_REST_02 (JWT firmato dal "
+                    "client, `jti` non riutilizzabile), più INTEGRITY_REST_01 "
+                    "(`Agid-JWT-Signature` con il digest SHA-256 del corpo)."
+                )
             else:
                 op["security"] = [{"bearerAuth": []}]
             responses: dict[str, Any] = op.setdefault("responses", {})
@@ -171,6 +183,27 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
                 responses.setdefault(code, _problem_response(_ERRORS[code]))
             if "429" in responses:
                 responses["429"]["headers"] = {"Retry-After": RETRY_AFTER, **RATE_HEADERS}
+    if modi_used:
+        security_schemes["pdndVoucher"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "Voucher PDND (iss, aud, exp, purposeId verificati; client mappato su "
+            "ruolo e ambiti)",
+        }
+        security_schemes["modiIdAuth"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "ModI ID_AUTH_REST_02: JWT firmato dal client (kid), jti monouso",
+        }
+        security_schemes["agidJwtSignature"] = {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Agid-JWT-Signature",
+            "description": "ModI INTEGRITY_REST_01: JWT firmato con signed_headers (digest "
+            "SHA-256 del corpo, content-type)",
+        }
     known = {t["name"] for t in doc.get("tags", [])}
     doc["tags"] = [
         *doc.get("tags", []),
