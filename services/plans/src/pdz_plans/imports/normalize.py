@@ -283,6 +283,24 @@ def normalize(doc: Any, known_units: dict[str, dict[str, Any]]) -> Normalized:
                     f"Members ({total}) exceed the declared maximum ({declared})",
                 )
         plan["governance_bodies"].append(_drop_none(body))
+    body_codes = {b.get("code") for b in plan["governance_bodies"] if b.get("code")}
+    for i, b in enumerate(plan["governance_bodies"]):
+        parent = b.get("parent_code")
+        if parent and parent not in body_codes:
+            report.warn(
+                f"plan.governance_bodies[{i}].parent_code",
+                "unknown-body",
+                f"{b.get('name')}: organismo di riferimento {parent!r} non definito nel piano",
+                f"{b.get('name')}: parent body {parent!r} is not defined in the plan",
+                value=parent,
+            )
+    if plan["status"] != "draft" and plan["approved_on"] is None:
+        report.warn(
+            "plan.approved_on",
+            "missing-approval-date",
+            "Piano pubblicato senza data di approvazione",
+            "Published plan without an approval date",
+        )
     for i, d in enumerate(_list(p, "declared_totals", "plan.", problems)):
         dr = Reader(report, d, f"plan.declared_totals[{i}]")
         plan["declared_totals"].append(
@@ -589,9 +607,11 @@ def _objective(
         actions.append(_drop_none(action))
     answers: dict[str, Any] = {}
     if isinstance(o.get("answers"), dict):
+        ans = Reader(report, o["answers"], f"{where}.answers")
         for k, v in o["answers"].items():
-            ans = Reader(report, {"v": v}, f"{where}.answers.{k}")
-            answers[str(k)] = ans.texts("v") if isinstance(v, list) else ans.text("v")
+            answers[str(k)] = ans.texts(k) if isinstance(v, list) else ans.text(k)
+        if ans.raw:
+            r.raw["answers"] = o["answers"]
     rec: dict[str, Any] = {
         "code": code,
         "title": title or "",
