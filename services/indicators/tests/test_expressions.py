@@ -215,3 +215,12 @@ async def test_validate_endpoint(harness: Harness) -> None:
         assert (
             await anonymous.post("/v1/expressions/validate", json={"formula": "1"})
         ).status_code == 401
+
+
+def test_leps_library_formulas_are_valid() -> None:
+    from pdz_indicators.expressions.library import LEPS_FORMULAS
+
+    for code, formula in LEPS_FORMULAS.items():
+        tree = check(formula)
+        assert describe(tree), code
+        assert compile_sql(tree).leaves, code

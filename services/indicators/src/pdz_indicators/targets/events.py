@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.checker import check, dependencies
 from pdz_indicators.expressions.syntax import ExpressionError
+from pdz_indicators.targets import service as targets
 from pdz_indicators.targets.models import Indicator, Objective, Plan
 from pdz_indicators.values import service as values
 from pdz_shared.contracts import plans as contract
@@ -98,7 +99,10 @@ async def on_indicator_definition(session: AsyncSession, event: CloudEvent) -> N
     indicator = await session.get(Indicator, data.indicator_id)
     assert indicator is not None
     await session.refresh(indicator)
-    await values.recompute(session, indicator, years=None, kinds=("year", "cycle"))
+    if indicator.formula and not indicator.formula_error:
+        await values.recompute(session, indicator, years=None, kinds=("year", "cycle"))
+    else:
+        await targets.judge_indicator(session, indicator)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -8,7 +8,13 @@ from decimal import Decimal
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.targets.judge import TARGET_ADAPTER, Inputs, Judgement, judge
+from pdz_indicators.targets.judge import (
+    TARGET_ADAPTER,
+    Inputs,
+    Judgement,
+    judge,
+    target_for_year,
+)
 from pdz_indicators.targets.models import Indicator, Plan, TargetStatus
 from pdz_indicators.values import service as values
 from pdz_indicators.values.models import IndicatorValue
@@ -31,6 +37,13 @@ async def judge_year(
 ) -> Judgement:
     assert indicator.target is not None
     target = TARGET_ADAPTER.validate_python(indicator.target)
+    if not indicator.formula or indicator.formula_error:
+        # Nothing to judge on: never call a target missed without a way to measure it.
+        return Judgement(
+            "no_data",
+            target_for_year(target, year),
+            reason="l'indicatore non ha una formula calcolabile",
+        )
     terr = terr or await values.Territories.load(session)
     period = parse_period(str(year))
     current = await values.get_value(session, indicator, ambito, period)

@@ -65,8 +65,8 @@ def value_out(principal: Principal, indicator: Indicator, row: IndicatorValue) -
     )
 
 
-async def get_indicator(session: SessionDep, code: Code) -> Indicator:
-    row = await service.find_indicator(session, code)
+async def get_indicator(session: SessionDep, code: Code, principal: CurrentPrincipal) -> Indicator:
+    row = await service.find_indicator(session, code, principal)
     if row is None:
         raise NotFound(f"Indicatore {code} non trovato", f"Indicator {code} not found")
     return row

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import any_, func, literal, or_, select
+from sqlalchemy import any_, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -187,6 +187,15 @@ async def compute_cell(
     return IndicatorValue(**values)
 
 
+async def lock_indicator(session: AsyncSession, indicator: Indicator) -> None:
+    """Serialises writers of one indicator's values until the transaction ends, so a full
+    recompute and an incremental refresh never interleave (callers lock in id order)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+        {"k": f"indicator:{indicator.indicator_id}"},
+    )
+
+
 async def _cycles(session: AsyncSession, indicator: Indicator) -> list[tuple[int, int]]:
     if indicator.plan_id is None:
         return []
@@ -227,7 +236,8 @@ async def refresh_for_fact(
     shared = [terr.scope(a) for a in terr.ancestors(ambito)]
     from pdz_indicators.targets import service as targets
 
-    for indicator in indicators:
+    for indicator in sorted(indicators, key=lambda i: i.indicator_id):
+        await lock_indicator(session, indicator)
         # Another ambito's indicator changes only where both ambiti are summed (distretto...).
         mine = indicator.ambito_code in (None, ambito)
         cycles = await _cycles(session, indicator)
@@ -246,7 +256,7 @@ async def refresh_for_population(session: AsyncSession, ambito: str | None, year
     if not indicators:
         return
     terr = await Territories.load(session)
-    for indicator in indicators:
+    for indicator in sorted(indicators, key=lambda i: i.indicator_id):
         await recompute(session, indicator, terr, years=[year], kinds=("year",))
 
 
@@ -278,6 +288,7 @@ async def recompute(
     kinds: Iterable[str] = ALL_KINDS,
 ) -> int:
     """Full recompute of an indicator: every territory of its ambito, every period of its plan."""
+    await lock_indicator(session, indicator)
     terr = terr or await Territories.load(session)
     cycles = await _cycles(session, indicator)
     if years is None:
@@ -341,8 +352,25 @@ async def get_value(
     return row
 
 
-async def find_indicator(session: AsyncSession, code: str) -> Indicator | None:
-    rows = (await session.execute(select(Indicator).where(Indicator.code == code))).scalars().all()  # type: ignore[arg-type]
+async def find_indicator(
+    session: AsyncSession, code: str, principal: Principal | None = None
+) -> Indicator | None:
+    """The indicator with ``code``; when several ambiti use the code, the caller's first."""
+    rows: list[Indicator] = list(
+        (
+            await session.execute(
+                select(Indicator)
+                .where(col(Indicator.code) == code)
+                .order_by(col(Indicator.changed_at).desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if principal is not None:
+        mine = [r for r in rows if r.ambito_code in principal.ambiti]
+        if mine:
+            return mine[0]
     return rows[0] if rows else None
 
 
