@@ -33,7 +33,7 @@ format: install ## ruff format and autofix
 	$(RUN) ruff check --fix .
 
 typecheck: install ## mypy --strict on the common library and every service
-	$(RUN) mypy shared/src $(foreach s,$(SERVICES),services/$(s)/src)
+	$(RUN) mypy shared/src $(foreach s,$(SERVICES),services/$(s)/src) bench
 
 unit-tests: install ## pytest: shared library, each service, cross-service tests (incl. alembic check)
 	$(RUN) pytest shared/tests
@@ -73,8 +73,8 @@ client-check: $(TSBIN)/tsc ## generate the TypeScript client from the merged Ope
 	$(TSBIN)/openapi-typescript docs/openapi/gateway.json -o tools/ts-client/generated/pdz-api.d.ts
 	$(TSBIN)/tsc -p tools/ts-client
 
-bench: install ## benchmarks (placeholder until the benchmark issue)
-	@echo "no benchmarks yet: they arrive with the benchmark issue"
+bench: install ## benchmarks against same-run baselines (table + bench/results/*.json)
+	$(RUN) python -m bench.run
 
 clean: ## remove local state (.devstack data, build output)
 	rm -rf .devstack .build .tools

@@ -1,0 +1,186 @@
+"""``make bench``: the platform's speed and memory, each figure next to a baseline measured in
+the same run on the same machine. Prints a table and writes bench/results/<timestamp>.json.
+
+Never a timed unit test: these machines are noisy, so figures are ratios and distributions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from pdz_shared import devinfra, devstack
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+
+
+@dataclass
+class Figure:
+    benchmark: str
+    metric: str
+    value: float
+    unit: str
+    baseline: float | None
+    goal: str
+    met: bool
+    detail: dict[str, Any]
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.value / self.baseline, 3) if self.baseline else None
+
+
+@dataclass
+class Context:
+    stack: devstack.Stack
+    server_url: str
+    quick: bool
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_uvicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    devinfra.wait_port("127.0.0.1", port)
+    return proc
+
+
+async def memory(ctx: Context) -> list[Figure]:
+    """Idle RSS of every service process vs an idle bare FastAPI app (goal < 150 MB)."""
+    port = devinfra.free_port()
+    hello = start_uvicorn("bench.baseline_app:hello", port, {})
+    try:
+        await asyncio.sleep(3 if ctx.quick else 10)
+        baseline = rss_mb(hello.pid)
+        figures = []
+        for name, proc in ctx.stack.processes:
+            value = rss_mb(proc.pid)
+            figures.append(
+                Figure(
+                    "idle memory",
+                    f"{name} RSS",
+                    round(value, 1),
+                    "MB",
+                    round(baseline, 1),
+                    "< 150 MB",
+                    value < 150,
+                    {},
+                )
+            )
+        return figures
+    finally:
+        hello.terminate()
+        hello.wait()
+
+
+BENCHMARKS: dict[str, Callable[[Context], Coroutine[Any, Any, list[Figure]]]] = {
+    "memory": memory,
+}
+
+
+def print_table(figures: list[Figure]) -> None:
+    print(
+        f"\n{'benchmark':<22}{'metric':<34}{'value':>12} {'unit':<6}{'baseline':>10}"
+        f"{'ratio':>8}  {'goal':<18}met"
+    )
+    for f in figures:
+        base = "" if f.baseline is None else f"{f.baseline:g}"
+        ratio = "" if f.ratio is None else f"{f.ratio:g}"
+        print(
+            f"{f.benchmark:<22}{f.metric:<34}{f.value:>12g} {f.unit:<6}{base:>10}{ratio:>8}  "
+            f"{f.goal:<18}{'yes' if f.met else 'NO'}"
+        )
+
+
+def main(
+    only: list[str] | None = typer.Option(None, help="Run only these benchmarks"),
+    quick: bool = typer.Option(False, help="Smaller loads (a smoke run)"),
+) -> None:
+    os.environ.setdefault("PDZ_ENV", "dev")
+    os.environ.setdefault("PDZ_LOG_LEVEL", "WARNING")
+    selected = only or list(BENCHMARKS)
+    server = devinfra.postgres_server_url(
+        os.environ.get("DATABASE_URL"), REPO / ".devstack" / "bench-pg"
+    )
+    broker = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap is None:
+        broker = devinfra.start_tansu()
+        bootstrap = broker.bootstrap
+    prefix = f"pdz_bench{int(time.time())}_"
+    stack = devstack.start(
+        REPO,
+        database_url=server,
+        bootstrap=bootstrap,
+        db_prefix=prefix,
+        log_dir=REPO / ".build" / "bench-logs",
+    )
+    figures: list[Figure] = []
+    try:
+        ctx = Context(stack, server, quick)
+        for name in selected:
+            print(f"[bench] {name}…", flush=True)
+            figures += asyncio.run(BENCHMARKS[name](ctx))
+    finally:
+        stack.stop()
+        if broker is not None:
+            broker.stop()
+        for svc in devstack.SERVICES:
+            asyncio.run(devinfra.drop_database(server, f"{prefix}{svc}"))
+    print_table(figures)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "figures": [{**asdict(f), "ratio": f.ratio} for f in figures],
+            },
+            indent=2,
+        )
+    )
+    print(f"\nresults: {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
