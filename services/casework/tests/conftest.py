@@ -1,4 +1,9 @@
+import os
+
 import pytest
+
+# ModI is exercised by its own test (test_discharges_modi.py); the others use platform tokens.
+os.environ.setdefault("PDZ_MODI_ENABLED", "false")
 
 from pdz_shared.testing.plugin import Harness, HarnessFactory
 

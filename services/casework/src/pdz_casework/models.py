@@ -10,6 +10,7 @@ from pdz_casework.sla.models import SlaDeadline, SlaPolicy
 from pdz_shared.events.inbox import InboxMessage
 from pdz_shared.events.outbox import OutboxMessage
 from pdz_shared.idempotency import IdempotencyRecord
+from pdz_shared.modi import ModiJti
 
 __all__ = [
     "CareTransition",
@@ -24,6 +25,7 @@ __all__ = [
     "ExternalSystem",
     "IdempotencyRecord",
     "InboxMessage",
+    "ModiJti",
     "OutboxMessage",
     "PaiIntervention",
     "PaiVersion",

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pdz_casework.access import (
     CASE_READERS,
     CASE_WRITERS,
-    AsstSystem,
     DischargeReader,
     Purpose,
     Reader,
@@ -27,8 +26,9 @@ from pdz_casework.discharges.schemas import (
 )
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import Role
-from pdz_shared.errors import BadRequest, UnsupportedMediaType
+from pdz_shared.errors import BadRequest, Forbidden, UnsupportedMediaType
 from pdz_shared.http import Page, check_if_match, etag_of
+from pdz_shared.modi import modi_principal
 
 router = APIRouter(tags=["discharges"])
 FHIR_JSON = "application/fhir+json"
@@ -75,10 +75,11 @@ async def read_bundle(request: Request) -> Any:
     "stesso Bundle non crea nulla di nuovo; una nuova data prevista aggiorna le scadenze; un "
     "Encounter cancelled chiude il caso ancora aperto. Risponde 202 con Location.",
     openapi_extra={
+        "x-modi": True,
         "requestBody": {
             "required": True,
             "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA}},
-        }
+        },
     },
     responses={
         202: {
@@ -92,9 +93,15 @@ async def read_bundle(request: Request) -> Any:
         }
     },
 )
-async def receive_discharge(
-    request: Request, session: SessionDep, principal: AsstSystem
-) -> JSONResponse:
+async def receive_discharge(request: Request, session: SessionDep) -> JSONResponse:
+    # ModI at the ASST boundary: PDND voucher or ID_AUTH_REST_02, plus INTEGRITY_REST_01 on the
+    # body; the token ids are recorded in this transaction (platform tokens in dev/test only).
+    principal = await modi_principal(request, session)
+    if not principal.has_any({Role.asst_system.value, Role.platform_admin.value}):
+        raise Forbidden(
+            "Solo i sistemi ASST possono inviare dimissioni protette",
+            "Only ASST systems may send dimissioni protette",
+        )
     data = await read_bundle(request)
     default = next(iter(principal.ambiti)) if len(principal.ambiti) == 1 else None
     receipt = await service.receive(
