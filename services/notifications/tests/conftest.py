@@ -51,6 +51,7 @@ def settings(
         max_attempts=4,
         dispatch_poll_seconds=0.05,
         webhook_timeout_seconds=3.0,
+        webhook_allow_private=True,  # the test receiver listens on 127.0.0.1
     )
 
 

@@ -10,7 +10,7 @@ from pdz_shared.contracts import notifications as contract
 from pdz_shared.events.kafka import KafkaConfig
 from pdz_shared.testing.plugin import Harness, produce
 
-from .helpers import OTHER, SEBINO, Run, discharge_event, drain, fresh_topic, rows
+from .helpers import OTHER, SEBINO, Run, discharge_event, drain, fresh_topic, handle, rows
 from .receiver import Receiver
 
 SECRET = "s3cret-shared-with-the-cartella-sociale"
@@ -195,3 +195,21 @@ async def test_webhook_api_scoping_etag_and_secret(harness: Harness) -> None:
         gone = await c.delete(f"/v1/webhooks/{hook['id']}", headers={"If-Match": 'W/"2"'})
         assert gone.status_code == 204
         assert (await c.get(f"/v1/webhooks/{hook['id']}")).status_code == 404
+
+
+async def test_private_addresses_are_refused_outside_dev(
+    harness: Harness, settings: NotificationsSettings
+) -> None:
+    receiver = Receiver().start()
+    try:
+        await register(harness, receiver.url)
+        assert await handle(harness, discharge_event())
+        strict = settings.model_copy(update={"webhook_allow_private": False})
+        await drain(Dispatcher(harness.factory, strict))
+    finally:
+        receiver.stop()
+    assert receiver.hits == []
+    failed = await rows(harness, "SELECT status, attempts, last_error FROM delivery")
+    assert [tuple(f) for f in failed] == [
+        ("failed", 1, "webhook URL resolves to a non-public address (127.0.0.1)")
+    ]

@@ -31,6 +31,11 @@ class NotificationsSettings(ServiceSettings):
 
     # ---- webhooks
     webhook_timeout_seconds: float = 10.0
+    webhook_allow_private: bool = Field(
+        False,
+        description="Allow webhook URLs that resolve to loopback/private/link-local addresses "
+        "(off in production: an ambito's admin must not reach the platform's internal network)",
+    )
 
     # ---- dispatcher (in the worker)
     dispatch_batch_size: int = 50

@@ -14,7 +14,7 @@ def build_channels(settings: NotificationsSettings, factory: SessionFactory) -> 
     channels: list[Channel] = [
         EmailChannel(settings),
         InboxChannel(factory),
-        WebhookChannel(factory, settings.webhook_timeout_seconds),
+        WebhookChannel(factory, settings.webhook_timeout_seconds, settings.webhook_allow_private),
     ]
     return {c.name: c for c in channels}
 

@@ -8,10 +8,14 @@ few minutes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
+from urllib.parse import urlsplit
 
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,11 +39,28 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+async def private_target(url: str) -> str | None:
+    """The first loopback/private/link-local/reserved address ``url``'s host resolves to."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # unresolvable: the POST itself will fail and be retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return str(address)
+    return None
+
+
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(self, factory: SessionFactory, timeout: float) -> None:
+    def __init__(
+        self, factory: SessionFactory, timeout: float, allow_private: bool = False
+    ) -> None:
         self.factory = factory
+        self.allow_private = allow_private
         self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     async def _endpoint(self, message: Outgoing) -> Webhook | None:
@@ -53,6 +74,10 @@ class WebhookChannel:
         hook = await self._endpoint(message)
         if hook is None or not hook.active:
             return SendResult(False, "webhook endpoint removed or disabled", retryable=False)
+        if not self.allow_private and (address := await private_target(hook.url)) is not None:
+            return SendResult(
+                False, f"webhook URL resolves to a non-public address ({address})", retryable=False
+            )
         body = json.dumps(message.payload, separators=(",", ":"), default=str).encode()
         timestamp = str(int(time.time()))
         headers = {
