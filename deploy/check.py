@@ -11,7 +11,8 @@
    ``--validate=strict`` would say);
 4. platform rules that no schema expresses (below, ``policy()``);
 5. with ``--checkov``: checkov on the rendered manifests and the Dockerfile; every failed check
-   must be listed, with its reason, in ``deploy/checkov-skips.yaml``.
+   must be listed, with its reason, in ``deploy/checkov-skips.yaml``;
+6. with ``--hadolint``: hadolint on the Dockerfile (no rule ignored).
 Exits non-zero on the first stage that fails.
 """
 
@@ -288,6 +289,7 @@ def checkov(binary: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkov", metavar="BIN", help="path of the checkov executable")
+    parser.add_argument("--hadolint", metavar="BIN", help="path of the hadolint executable")
     parser.add_argument("--overlay", action="append", help="only these overlays")
     args = parser.parse_args()
     generated()
@@ -299,6 +301,11 @@ def main() -> int:
         policy(overlay, docs)
     if args.checkov:
         checkov(args.checkov)
+    if args.hadolint:
+        r = run([args.hadolint, "--failure-threshold", "info", str(REPO / "Dockerfile")])
+        if r.returncode:
+            fail("hadolint", r.stdout + r.stderr)
+        print("ok   hadolint: Dockerfile clean")
     print("k8s-check: all checks passed")
     return 0
 

@@ -535,8 +535,8 @@ def migrate_job(svc: Service) -> dict[str, Any]:
         # release has its own immutable Job
         "metadata": meta(f"pdz-{svc.name}-migrate-release", lbl),
         "spec": {
-            "backoffLimit": 4,
-            "activeDeadlineSeconds": 900,
+            "backoffLimit": 10,  # retries while PostgreSQL is still coming up (first install)
+            "activeDeadlineSeconds": 1800,
             "ttlSecondsAfterFinished": 604800,
             "template": {
                 "metadata": {
