@@ -234,3 +234,13 @@ async def test_evm_month_values_after_new_event(harness: Harness) -> None:
             "/v1/indicators/EVM-AS/values", params={"territory": sc.ISEO, "period": "2025-02"}
         )
         assert r.json()["items"][0]["value"] == "100.000000"
+
+
+async def test_unknown_territory_is_404(harness: Harness) -> None:
+    await seeded(harness)
+    async with harness.client(harness.token(roles=["udp_viewer"], ambiti=[sc.A5])) as c:
+        r = await c.get("/v1/indicators/EVM-AS/values", params={"territory": "NOWHERE"})
+        assert r.status_code == 404
+        assert (
+            await c.get("/v1/indicators/EVM-AS/chart.png", params={"territory": "X"})
+        ).status_code == 404

@@ -209,3 +209,25 @@ async def test_population_from_plans_and_reported_values(harness: Harness) -> No
     assert (await values(harness, "POP-F"))[(sc.ISEO, "2025")] == (Decimal("4500.000000"), None)
     # Plans publishes totals by sex only, no age bands: honestly no data.
     assert (await values(harness, "POP-65"))[(sc.A5, "2025")] == (None, "no_data")
+
+
+async def test_definition_before_plan_and_policy_kept_on_update(harness: Harness) -> None:
+    await sc.deliver(harness, *sc.territories(), sc.objective())
+    await sc.deliver(harness, *evm_events())
+    await sc.deliver(harness, sc.indicator("EVM-AS", EVM_SHARE, sc.series(50, 75, 100)))
+    assert (sc.A5, "2025-2027") not in await values(harness, "EVM-AS")  # no cycle known yet
+    await sc.deliver(harness, sc.plan())
+    v = await values(harness, "EVM-AS")
+    assert v[(sc.A5, "2025-2027")] == (Decimal("40.000000"), None)
+    async with harness.factory() as s:
+        await s.execute(text("UPDATE indicator SET missing_value_policy = 'zero'"))
+        await s.commit()
+    ind_id = uuid.uuid5(sc.PLAN_ID, "EVM-AS")
+    await sc.deliver(
+        harness,
+        sc.indicator("EVM-AS", EVM_SHARE, sc.series(50, 75, 100), indicator_id=ind_id, version=2),
+    )
+    async with harness.factory() as s:
+        policy = (await s.execute(text("SELECT missing_value_policy FROM indicator"))).scalar_one()
+    assert policy == "zero"
+    assert (await values(harness, "EVM-AS"))[(sc.A5, "2026")] == (None, "division_by_zero")

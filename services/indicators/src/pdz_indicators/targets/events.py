@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.checker import check, dependencies
@@ -15,13 +17,19 @@ from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.inbox import Handler
 
 
-async def _upsert(session: AsyncSession, model: type, key: str, row: dict[str, object]) -> bool:
+async def _upsert(
+    session: AsyncSession,
+    model: type,
+    key: str,
+    row: dict[str, object],
+    insert_only: tuple[str, ...] = (),
+) -> bool:
     """Keeps the newest version; True when this event changed the row."""
     table = model.__table__  # type: ignore[attr-defined]
     stmt = insert(model).values(**row)
     stmt = stmt.on_conflict_do_update(
         index_elements=[key],
-        set_={k: stmt.excluded[k] for k in row if k != key},
+        set_={k: stmt.excluded[k] for k in row if k != key and k not in insert_only},
         where=table.c.version < stmt.excluded.version,
     )
     result = await session.execute(stmt)
@@ -30,7 +38,7 @@ async def _upsert(session: AsyncSession, model: type, key: str, row: dict[str, o
 
 async def on_plan(session: AsyncSession, event: CloudEvent) -> None:
     data = contract.PlanChanged.model_validate(event.data)
-    await _upsert(
+    changed = await _upsert(
         session,
         Plan,
         "plan_id",
@@ -48,6 +56,23 @@ async def on_plan(session: AsyncSession, event: CloudEvent) -> None:
             }
         ),
     )
+    if not changed:
+        return
+    # Definitions may have arrived before their plan: now the cycle (and its years) is known.
+    rows = await session.execute(
+        select(Indicator)
+        .where(col(Indicator.plan_id) == data.plan_id)
+        .order_by(col(Indicator.indicator_id))
+    )
+    for indicator in rows.scalars().all():
+        if indicator.ambito_code is None:
+            indicator.ambito_code = data.ambito_code
+            session.add(indicator)
+            await session.flush()
+        if indicator.formula and not indicator.formula_error:
+            await values.recompute(session, indicator, years=None, kinds=("year", "cycle"))
+        else:
+            await targets.judge_indicator(session, indicator)
 
 
 async def on_objective(session: AsyncSession, event: CloudEvent) -> None:
@@ -94,7 +119,13 @@ async def on_indicator_definition(session: AsyncSession, event: CloudEvent) -> N
         "fact_types": fact_types,
         "missing_value_policy": "skip_if_all_missing",
     }
-    if not await _upsert(session, Indicator, "indicator_id", row):
+    if row["ambito_code"] is None and data.plan_id is not None:
+        plan = await session.get(Plan, data.plan_id)
+        row["ambito_code"] = plan.ambito_code if plan else None
+    # The missing-value policy is this service's setting: an update from plans keeps it.
+    if not await _upsert(
+        session, Indicator, "indicator_id", row, insert_only=("missing_value_policy",)
+    ):
         return  # an older or replayed version
     indicator = await session.get(Indicator, data.indicator_id)
     assert indicator is not None

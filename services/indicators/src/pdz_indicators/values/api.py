@@ -16,6 +16,7 @@ from pdz_indicators.expressions.syntax import ExpressionError
 from pdz_indicators.targets.judge import TARGET_ADAPTER
 from pdz_indicators.targets.models import Indicator
 from pdz_indicators.targets.service import judge_indicator
+from pdz_indicators.territories.models import Territory
 from pdz_indicators.values import service
 from pdz_indicators.values.models import IndicatorValue
 from pdz_indicators.values.periods import PERIOD_PATTERN, parse_period
@@ -189,13 +190,7 @@ async def list_values(
     last: ToQ = None,
 ) -> Response:
     media = _negotiate(request)
-    code = territory or indicator.ambito_code
-    if code is None:
-        raise Unprocessable(
-            "Indica il territorio",
-            "Give the territory",
-            invalid_params=[{"name": "territory", "reason": "required"}],
-        )
+    code = await _territory(session, indicator, territory)
     labels = _labels(indicator, period, first, last)
     if not labels:
         years = await _plan_years(session, indicator)
@@ -225,6 +220,19 @@ async def list_values(
         items=window, total=len(values), limit=page.limit, offset=page.offset
     )
     return JSONResponse(body.model_dump(mode="json"))
+
+
+async def _territory(session: SessionDep, indicator: Indicator, territory: str | None) -> str:
+    code = territory or indicator.ambito_code
+    if code is None:
+        raise Unprocessable(
+            "Indica il territorio",
+            "Give the territory",
+            invalid_params=[{"name": "territory", "reason": "required"}],
+        )
+    if code != indicator.ambito_code and await session.get(Territory, code) is None:
+        raise NotFound(f"Territorio {code} sconosciuto", f"Unknown territory {code}")
+    return code
 
 
 async def _plan_years(session: SessionDep, indicator: Indicator) -> list[int]:
@@ -260,7 +268,7 @@ async def chart(
     first: FromQ = None,
     last: ToQ = None,
 ) -> Response:
-    code = territory or indicator.ambito_code or ""
+    code = await _territory(session, indicator, territory)
     labels = _labels(indicator, None, first, last) or [
         str(y) for y in await _plan_years(session, indicator)
     ]
