@@ -223,6 +223,52 @@ def policy(overlay: str, docs: list[dict[str, Any]]) -> None:
     print(f"ok   {overlay}: platform policy (security contexts, secrets, network, replicas, ACLs)")
 
 
+def code_matches(docs: list[dict[str, Any]]) -> None:
+    """The services' code agrees with the manifests: each consumer's topics and group are in its
+    KafkaUser's ACLs, and the Dockerfile copies every service."""
+    import importlib
+
+    from pdz_shared.events.kafka import KafkaConfig
+
+    errors = []
+    dockerfile = (REPO / "Dockerfile").read_text()
+    users = {d["metadata"]["name"]: d for d in docs if d["kind"] == "KafkaUser"}
+    for svc in sorted(p.name for p in (REPO / "services").iterdir() if p.is_dir()):
+        if f"COPY services/{svc}/pyproject.toml" not in dockerfile:
+            errors.append(f"Dockerfile does not copy services/{svc}/pyproject.toml")
+        try:
+            module = importlib.import_module(f"pdz_{svc}.consumers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pdz_{svc}.consumers":
+                raise
+            continue
+        acls = users[f"pdz-{svc}"]["spec"]["authorization"]["acls"]
+
+        def allowed(kind: str, name: str, op: str, acls: list[dict[str, Any]] = acls) -> bool:
+            return any(
+                a["resource"]["type"] == kind
+                and op in a["operations"]
+                and (
+                    a["resource"]["name"] == name
+                    if a["resource"]["patternType"] == "literal"
+                    else name.startswith(a["resource"]["name"])
+                )
+                for a in acls
+            )
+
+        for consumer in module.consumers(None, KafkaConfig("unused:9092")):
+            for topic in consumer.topics:
+                if not allowed("topic", topic, "Read"):
+                    errors.append(f"{consumer.name} reads {topic}: no Read ACL for pdz-{svc}")
+                if not allowed("topic", f"{topic}.dlq", "Write"):
+                    errors.append(f"{consumer.name} dead-letters {topic}.dlq: no Write ACL")
+            if not allowed("group", consumer.name, "Read"):
+                errors.append(f"consumer group {consumer.name}: no Read ACL for pdz-{svc}")
+    if errors:
+        fail("code", "\n  ".join(errors))
+    print("ok   every consumer's topics, dead letters and group are in its KafkaUser's ACLs")
+
+
 # ------------------------------------------------------------------------------ 5 -------------
 
 
@@ -299,6 +345,7 @@ def main() -> int:
         builtin_schemas(overlay, docs)
         custom_resources(overlay, docs, validators)
         policy(overlay, docs)
+    code_matches(docs)
     if args.checkov:
         checkov(args.checkov)
     if args.hadolint:
