@@ -262,3 +262,15 @@ async def test_case_events_carry_no_personal_data(harness: Harness) -> None:
     assert_no_personal_data(events)
     keys = {r[0] for r in await rows(harness, "SELECT key FROM outbox")}
     assert keys == {case["id"]}
+
+
+async def test_concurrent_intakes_of_a_new_person_make_one_person(harness: Harness) -> None:
+    import asyncio
+
+    async def intake() -> int:
+        async with harness.client(operator(harness)) as c:
+            return (await c.post("/v1/cases", json=case_body(MARIO))).status_code
+
+    assert await asyncio.gather(*(intake() for _ in range(5))) == [201] * 5
+    assert await scalar(harness, "SELECT count(*) FROM person") == 1
+    assert await scalar(harness, "SELECT count(DISTINCT person_id) FROM pua_case") == 1

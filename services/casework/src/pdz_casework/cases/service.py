@@ -9,6 +9,7 @@ from typing import Any
 
 from codicefiscale import codicefiscale
 from sqlalchemy import exists, func, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,9 +111,11 @@ async def find_person(session: AsyncSession, ambito: str, code: str) -> Person |
 async def upsert_person(session: AsyncSession, ambito: str, data: PersonIn) -> Person:
     """One person per codice fiscale per ambito: an intake for a known person reuses it."""
     code, birth, sex = check_person(data)
-    person = await find_person(session, ambito, code)
-    if person is None:
-        person = Person(
+    # Two intakes for the same new person at once: the second waits, then finds the first.
+    await session.execute(
+        pg_insert(Person)
+        .values(
+            id=uuid.uuid4(),
             ambito_code=ambito,
             codice_fiscale=code,
             given_name=data.given_name,
@@ -120,10 +123,13 @@ async def upsert_person(session: AsyncSession, ambito: str, data: PersonIn) -> P
             birth_date=birth,
             sex=sex,
             residence_comune=data.residence_comune,
+            created_at=utcnow(),
         )
-        session.add(person)
-        await session.flush()
-    elif data.residence_comune and data.residence_comune != person.residence_comune:
+        .on_conflict_do_nothing(constraint="uq_person_ambito_cf")
+    )
+    person = await find_person(session, ambito, code)
+    assert person is not None
+    if data.residence_comune and data.residence_comune != person.residence_comune:
         person.residence_comune = data.residence_comune
         session.add(person)
     return person

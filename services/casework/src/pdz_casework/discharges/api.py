@@ -154,9 +154,19 @@ async def get_care_transition(
     session: SessionDep,
     principal: DischargeReader,
     response: Response,
+    purpose: Purpose = None,
 ) -> TransitionOut:
     row = await service.get(session, discharge_id, principal.can_act_on)
     tr = await service.transition_of(session, row)
+    await cases.audit(
+        session,
+        principal,
+        [tr.case_id],
+        action="read",
+        operation="get_care_transition",
+        purpose=purpose,
+        roles=(*CASE_READERS, Role.asst_system),
+    )
     response.headers["ETag"] = etag_of(tr.version)
     return TransitionOut.model_validate(tr, from_attributes=True)
 
