@@ -167,3 +167,29 @@ async def test_export_then_reimport_gives_the_same_plan(harness: Harness) -> Non
             assert r.status_code == 200, r.text
             rebuilt = (await c.get(f"/v1/plans/{r.json()['plan_id']}/export")).json()
         assert rebuilt == exported, name
+
+
+async def test_xlsx_warnings_point_at_cells(harness: Harness) -> None:
+    admin = harness.token(roles=["udp_admin"], ambiti=[AMBITO])
+    async with harness.client(admin) as c:
+        first = (await upload(c, small_plan())).json()
+        xlsx = await c.get(f"/v1/plans/{first['plan_id']}/export", params={"format": "xlsx"})
+    await harness.truncate()
+    async with harness.client(admin) as c:
+        report = (await upload(c, xlsx.content, name="plan.xlsx", dry_run=True)).json()
+    found = {w["code"]: w["location"] for w in report["warnings"]}
+    assert found["impossible-date"].startswith("Piano!B")
+    assert found["html-in-text"] == "Obiettivi!B2"
+    assert found["percentage-with-text"].startswith("Esiti!F")
+    assert found["unknown-comune"].startswith("Comuni!A")
+
+
+async def test_udp_admin_import_warns_about_links_it_cannot_create(harness: Harness) -> None:
+    doc = small_plan()
+    doc["territories"].insert(0, {"code": "REG-X", "name": "Regione X", "kind": "regione"})
+    doc["territories"][1]["parent_codes"] = ["REG-X"]
+    async with harness.client(harness.token(roles=["udp_admin"], ambiti=[AMBITO])) as c:
+        report = (await upload(c, doc)).json()
+    found = codes(report)
+    assert ("territories[0]", "territory-not-written") in found
+    assert ("territories[1].parent_codes", "unknown-parent") in found

@@ -271,3 +271,34 @@ async def test_budget_and_evaluation_of_an_imported_plan(harness: Harness) -> No
         assert (first["achievement_pct"], first["achievement_text"]) == (72, "72% - sufficiente")
         assert first["resources_adequacy"] == "Adeguito"  # kept as written, with a warning
         assert ev["mean_achievement_pct"] == 79.75
+
+
+async def test_population_per_year_with_if_match_and_event(harness: Harness) -> None:
+    admin = harness.token(roles=["platform_admin"])
+    async with harness.client(admin) as c:
+        await c.post("/v1/territories", json={"code": AMBITO, "name": "A", "kind": "ambito"})
+    own = harness.token(roles=["udp_admin"], ambiti=[AMBITO])
+    body = {"total": 1021, "male": 519, "female": 502, "foreign_total": 100}
+    async with harness.client(own) as c:
+        url = f"/v1/territories/{AMBITO}/population/2024"
+        r = await c.put(url, json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["version"] == 1 and r.json()["reference_date"] == "2024-01-01"
+        assert (await c.put(url, json={**body, "total": 1022})).status_code == 428
+        r = await c.put(url, json={**body, "total": 1022}, headers={"If-Match": 'W/"1"'})
+        assert r.status_code == 200 and r.json()["total"] == 1022
+        assert (await c.put(url, json=body, headers={"If-Match": 'W/"1"'})).status_code == 412
+        listed = (await c.get(f"/v1/territories/{AMBITO}/population")).json()
+        assert [(p["year"], p["total"]) for p in listed["items"]] == [(2024, 1022)]
+    async with harness.client(harness.token(roles=["udp_admin"], ambiti=[OTHER])) as c:
+        assert (await c.put(url, json=body, headers={"If-Match": 'W/"2"'})).status_code == 403
+    async with harness.factory() as s:
+        rows = (
+            await s.execute(
+                text(
+                    "SELECT data->>'total' FROM outbox "
+                    "WHERE type = 'it.pdz.plans.territory.population-updated' ORDER BY id"
+                )
+            )
+        ).all()
+    assert [r[0] for r in rows] == ["1021", "1022"]

@@ -141,6 +141,8 @@ async def test_sebino_population_and_its_real_inconsistencies(harness: Harness) 
     assert ("population[3].age_bands", "total-mismatch") in warnings
     # The totals row repeats the decimals (1600,78 / 1881,22).
     assert ("population[12].foreign_male", "not-an-integer") in warnings
+    # The document gives no approval date nor deliberation number.
+    assert ("plan.approved_on", "missing-approval-date") in warnings
     # The two sovra-distrettuali schede without a title.
     blank = [
         w for w in report["warnings"] if w["code"] == "blank" and w["location"].endswith("title")

@@ -182,8 +182,14 @@ def normalize(doc: Any, known_units: dict[str, dict[str, Any]]) -> Normalized:
     elif end < start:
         problems.append({"name": "plan.cycle", "reason": "the cycle ends before it starts"})
     comuni: list[str] = []
+    plan_locs = p.get("__loc__") if isinstance(p.get("__loc__"), dict) else {}
     for i, name in enumerate(p.get("comuni") or []):
-        sub = Reader(report, {"comune": name}, f"plan.comuni[{i}]")
+        cell = plan_locs.get(f"comuni[{i}]")
+        sub = Reader(
+            report,
+            {"comune": name, "__loc__": {"comune": cell} if cell else {}},
+            f"plan.comuni[{i}]",
+        )
         resolved = resolve_unit(sub, "comune")
         if resolved:
             comuni.append(resolved)

@@ -68,6 +68,14 @@ async def _apply(
                 f"Unit {rec['code']} cannot be changed with your permissions: skipped",
             )
             outcome = "skipped"
+        for parent in rec.get("missing_parents", []):
+            report.warn(
+                f"territories[{i}].parent_codes",
+                "unknown-parent",
+                f"Unità padre {parent} di {rec['code']} inesistente: collegamento non creato",
+                f"Parent unit {parent} of {rec['code']} does not exist: link not created",
+                value=parent,
+            )
         _count(counts, "territories", outcome)
     for rec in norm.population:
         if rec["territory_code"] is None or rec["year"] is None:

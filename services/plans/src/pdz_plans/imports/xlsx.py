@@ -275,7 +275,10 @@ def read(content: bytes) -> dict[str, Any]:
             sheets[name].append(rec)
     if problems:
         raise Unusable(problems)
-    plan["comuni"] = [r["comune"] for r in sheets["Comuni"] if r.get("comune") is not None]
+    comuni = [r for r in sheets["Comuni"] if r.get("comune") is not None]
+    plan["comuni"] = [r["comune"] for r in comuni]
+    for i, r in enumerate(comuni):
+        locs[f"comuni[{i}]"] = r["__loc__"]["comune"]
     plan["signatories"] = sheets["Firmatari"]
     plan["governance_bodies"] = sheets["Governance"]
     plan["declared_totals"] = sheets["Totali"]

@@ -159,6 +159,7 @@ async def upsert_from_import(
     except Forbidden:
         return "unchanged" if unit is not None else "forbidden"
     parents = [c for c in rec.get("parent_codes", []) if await get_or_none(session, c)]
+    rec["missing_parents"] = [c for c in rec.get("parent_codes", []) if c not in parents]
     values = {
         "name": rec["name"],
         "parent_codes": parents,
