@@ -260,7 +260,7 @@ def pg_cluster() -> list[dict[str, Any]]:
             "inherit": True,
             "replication": False,
             "bypassrls": False,
-            "connectionLimit": 100,
+            "connectionLimit": 150,
             "passwordSecret": {"name": f"pdz-{s.name}-db"},
         }
         for s in SERVICES
@@ -276,7 +276,7 @@ def pg_cluster() -> list[dict[str, Any]]:
             "enableSuperuserAccess": False,
             "postgresql": {
                 "parameters": {
-                    "max_connections": "400",
+                    "max_connections": "500",
                     "shared_buffers": "256MB",
                     "log_min_duration_statement": "1000",
                 },
