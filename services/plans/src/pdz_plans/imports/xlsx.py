@@ -277,8 +277,8 @@ def read(content: bytes) -> dict[str, Any]:
         raise Unusable(problems)
     comuni = [r for r in sheets["Comuni"] if r.get("comune") is not None]
     plan["comuni"] = [r["comune"] for r in comuni]
-    for i, r in enumerate(comuni):
-        locs[f"comuni[{i}]"] = r["__loc__"]["comune"]
+    for i, row_rec in enumerate(comuni):
+        locs[f"comuni[{i}]"] = row_rec["__loc__"]["comune"]
     plan["signatories"] = sheets["Firmatari"]
     plan["governance_bodies"] = sheets["Governance"]
     plan["declared_totals"] = sheets["Totali"]
