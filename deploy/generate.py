@@ -358,8 +358,12 @@ def db_env(svc: Service) -> list[dict[str, Any]]:
         {
             "name": f"PDZ_{svc.name.upper()}_DATABASE_URL",
             "value": f"postgresql+asyncpg://$(PDZ_DB_USER):$(PDZ_DB_PASSWORD)@{PG_HOST}:5432/"
-            f"pdz_{svc.name}?ssl=verify-full",
+            f"pdz_{svc.name}",
         },
+        # TLS with the server certificate checked against the CloudNativePG CA. Through libpq
+        # variables, which asyncpg reads both under SQLAlchemy and in the services' direct
+        # asyncpg.connect (LISTEN/NOTIFY); an ?ssl= query would be misread by the latter.
+        {"name": "PGSSLMODE", "value": "verify-full"},
         {"name": "PGSSLROOTCERT", "value": "/etc/pdz/pg-ca/ca.crt"},
     ]
 
