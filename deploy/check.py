@@ -179,6 +179,10 @@ def policy(overlay: str, docs: list[dict[str, Any]]) -> None:
                 errors.append(f"{name}/{c['name']}: read-only root, no escalation, drop ALL")
             if not c.get("resources", {}).get("requests") or not c["resources"].get("limits"):
                 errors.append(f"{name}/{c['name']}: resource requests and limits")
+            for ref in c.get("envFrom", []):
+                cm = ref.get("configMapRef", {}).get("name")
+                if cm and ("ConfigMap", cm) not in names:
+                    errors.append(f"{name}/{c['name']}: ConfigMap {cm} is not rendered")
             for env in c.get("env", []):
                 if "value" in env and any(
                     w in env["name"] for w in ("PASSWORD", "SECRET", "TOKEN")
