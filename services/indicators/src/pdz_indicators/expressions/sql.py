@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import DateTime, Integer, Numeric, String, TextClause, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 
 from pdz_indicators.expressions.catalog import FACT_TYPES
@@ -54,6 +54,7 @@ CONTEXT_TYPES: dict[str, TypeEngine[Any]] = {
 }
 
 LOCAL = "'Europe/Rome'"
+_CONTEXT = re.compile(r"(?<!:):(" + "|".join(CONTEXT_TYPES) + r")\b")
 
 
 def _scope(alias: str) -> str:
@@ -90,6 +91,34 @@ class Compiled:
         )
         params = {**self.params, "c_fact_types": self.fact_types}
         types = {**CONTEXT_TYPES, **self.types, "c_fact_types": ARRAY(String())}
+        used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
+        stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
+        return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
+
+    def batch_statement(self, cells: list[dict[str, Any]]) -> TextClause:
+        """One statement for many territory x period cells: ``idx, l0, …, value, watermark``.
+
+        The cells travel as one JSONB parameter, unpacked by ``jsonb_to_recordset``; each
+        context parameter of the single-cell SQL becomes a column of the cell row.
+        """
+        leaves = ", ".join(f"{leaf.sql} AS {leaf.name}" for leaf in self.leaves) or "1 AS l_none"
+        cols = "".join(f"l.{leaf.name}, " for leaf in self.leaves)
+        value = self.value_sql
+        for leaf in self.leaves:
+            value = re.sub(rf"\b{leaf.name}\b", f"l.{leaf.name}", value)
+        sql = (
+            "SELECT c.idx, "
+            f"{cols}{value} AS value, "
+            "(SELECT max(w.occurred_at) FROM fact w WHERE w.fact_type = ANY(:c_fact_types) "
+            f"AND {_scope('w')}) AS watermark "
+            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
+            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
+            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER) "
+            f"CROSS JOIN LATERAL (SELECT {leaves}) AS l ORDER BY c.idx"
+        )
+        sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
+        params = {**self.params, "c_fact_types": self.fact_types, "c_cells": cells}
+        types = {**self.types, "c_fact_types": ARRAY(String()), "c_cells": JSONB()}
         used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
         stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
         return stmt.bindparams(**{k: v for k, v in params.items() if k in used})

@@ -109,33 +109,66 @@ async def compute_cell(
     session: AsyncSession, indicator: Indicator, scope: Scope, period: Period
 ) -> IndicatorValue:
     """Computes and stores one value; PostgreSQL does every aggregation."""
+    return (await compute_cells(session, indicator, [(scope, period)]))[0]
+
+
+BATCH = 250
+
+
+async def compute_cells(
+    session: AsyncSession, indicator: Indicator, cells: list[tuple[Scope, Period]]
+) -> list[IndicatorValue]:
+    """Computes and stores many values with one statement per batch of cells."""
+    out: list[IndicatorValue] = []
+    for start in range(0, len(cells), BATCH):
+        out += await _compute_batch(session, indicator, cells[start : start + BATCH])
+    return out
+
+
+def _context(idx: int, scope: Scope, period: Period) -> dict[str, Any]:
+    return {
+        "idx": idx,
+        "t_code": scope.code,
+        "t_ambiti": list(scope.ambiti),
+        "t_comune": scope.comune,
+        "t_comuni": list(scope.comuni),
+        "p_from": period.start_at.isoformat(),
+        "p_to": period.end_at.isoformat(),
+        "p_label": period.label,
+        "p_year": period.year,
+    }
+
+
+async def _compute_batch(
+    session: AsyncSession, indicator: Indicator, cells: list[tuple[Scope, Period]]
+) -> list[IndicatorValue]:
+    if not cells:
+        return []
     now = utcnow()
-    value: Decimal | None = None
-    reason: str | None = None
-    inputs: dict[str, Any] = {}
-    small = False
-    watermark = None
+    c: Compiled | None = None
+    reason_all: str | None = None
     if not indicator.formula or indicator.formula_error:
-        reason = "invalid_formula" if indicator.formula else "no_formula"
+        reason_all = "invalid_formula" if indicator.formula else "no_formula"
     else:
         try:
             c = compiled(indicator.formula)
         except ExpressionError:
-            c = None
-            reason = "invalid_formula"
-        if c is not None:
-            stmt = c.bind_context(
-                c.statement(),
-                t_code=scope.code,
-                t_ambiti=list(scope.ambiti),
-                t_comune=scope.comune,
-                t_comuni=list(scope.comuni),
-                p_from=period.start_at,
-                p_to=period.end_at,
-                p_label=period.label,
-                p_year=period.year,
-            )
-            row = (await session.execute(stmt)).mappings().one()
+            reason_all = "invalid_formula"
+    results: dict[int, Any] = {}
+    if c is not None:
+        stmt = c.batch_statement([_context(i, sc, p) for i, (sc, p) in enumerate(cells)])
+        for found in (await session.execute(stmt)).mappings():
+            results[found["idx"]] = found
+    policy = _policy(indicator)
+    rows: list[dict[str, Any]] = []
+    for i, (scope, period) in enumerate(cells):
+        value: Decimal | None = None
+        reason = reason_all
+        inputs: dict[str, Any] = {}
+        small = False
+        watermark = None
+        row = results.get(i)
+        if c is not None and row is not None:
             watermark = row["watermark"]
             raw = {leaf.name: row[leaf.name] for leaf in c.leaves}
             inputs = {
@@ -146,7 +179,6 @@ async def compute_cell(
                 for leaf in c.leaves
             }
             missing = [k for k, v in raw.items() if v is None]
-            policy = _policy(indicator)
             small = any(
                 leaf.kind == "count"
                 and raw[leaf.name] is not None
@@ -161,30 +193,34 @@ async def compute_cell(
                 reason = "division_by_zero"
             else:
                 value = Decimal(row["value"]).quantize(Decimal("0.000001"))
-    values: dict[str, Any] = {
-        "indicator_id": indicator.indicator_id,
-        "territory_code": scope.code,
-        "period": period.label,
-        "period_kind": period.kind,
-        "value": value,
-        "reason": reason,
-        "inputs": inputs,
-        "small_cell": small,
-        "ambiti": list(scope.ambiti),
-        "computed_at": now,
-        "watermark": watermark,
-    }
-    stmt2 = insert(IndicatorValue).values(**values)
+        rows.append(
+            {
+                "indicator_id": indicator.indicator_id,
+                "territory_code": scope.code,
+                "period": period.label,
+                "period_kind": period.kind,
+                "value": value,
+                "reason": reason,
+                "inputs": inputs,
+                "small_cell": small,
+                "ambiti": list(scope.ambiti),
+                "computed_at": now,
+                "watermark": watermark,
+            }
+        )
+    # One row per key in a statement (a batch may name the same cell twice).
+    unique = list({(r["territory_code"], r["period"]): r for r in rows}.values())
+    stmt2 = insert(IndicatorValue).values(unique)
     stmt2 = stmt2.on_conflict_do_update(
         index_elements=["indicator_id", "territory_code", "period"],
         set_={
             k: stmt2.excluded[k]
-            for k in values
+            for k in rows[0]
             if k not in ("indicator_id", "territory_code", "period")
         },
     )
     await session.execute(stmt2)
-    return IndicatorValue(**values)
+    return [IndicatorValue(**r) for r in rows]
 
 
 async def lock_indicator(session: AsyncSession, indicator: Indicator) -> None:
@@ -242,9 +278,8 @@ async def refresh_for_fact(
         mine = indicator.ambito_code in (None, ambito)
         cycles = await _cycles(session, indicator)
         periods = {p.label: p for d in days for p in periods_containing(d, cycles)}
-        for scope in own if mine else shared:
-            for period in periods.values():
-                await compute_cell(session, indicator, scope, period)
+        cells = [(sc, p) for sc in (own if mine else shared) for p in periods.values()]
+        await compute_cells(session, indicator, cells)
         if mine:
             await targets.judge_indicator(session, indicator)
 
@@ -308,11 +343,9 @@ async def recompute(
         ]
     else:
         scopes = [terr.scope(t.code) for t in terr.by_code.values()]
-    n = 0
-    for period in all_periods(years, cycles, kinds):
-        for scope in scopes:
-            await compute_cell(session, indicator, scope, period)
-            n += 1
+    cells = [(sc, p) for p in all_periods(years, cycles, kinds) for sc in scopes]
+    await compute_cells(session, indicator, cells)
+    n = len(cells)
     from pdz_indicators.targets import service as targets
 
     await targets.judge_indicator(session, indicator)
@@ -430,15 +463,13 @@ async def series(
         .all()
     )
     found = {r.period: r for r in rows}
-    terr: Territories | None = None
-    out: list[IndicatorValue] = []
-    for label in labels:
-        row = found.get(label)
-        if row is None:
-            terr = terr or await Territories.load(session)
-            row = await compute_cell(session, indicator, terr.scope(territory), parse_period(label))
-        out.append(row)
-    return out
+    todo = [label for label in labels if label not in found]
+    if todo:
+        terr = await Territories.load(session)
+        scope = terr.scope(territory)
+        made = await compute_cells(session, indicator, [(scope, parse_period(x)) for x in todo])
+        found.update({m.period: m for m in made})
+    return [found[label] for label in labels]
 
 
 async def list_indicators(
