@@ -302,3 +302,24 @@ async def test_population_per_year_with_if_match_and_event(harness: Harness) -> 
             )
         ).all()
     assert [r[0] for r in rows] == ["1021", "1022"]
+
+
+async def test_an_extended_plan_is_in_force_in_its_extension_year(harness: Harness) -> None:
+    own = harness.token(roles=["udp_admin"], ambiti=[AMBITO])
+    old = {
+        **PLAN,
+        "code": "PDZ-T1-2021-2023",
+        "title": "Piano 2021-2023",
+        "cycle_start_year": 2021,
+        "cycle_end_year": 2023,
+        "valid_to": "2024-12-31",
+        "extension_note": "2021 - 2023 prorogato al 31/12/2024",
+    }
+    async with harness.client(own) as c:
+        assert (await c.post("/v1/plans", json=old)).status_code == 201
+        assert (await c.post("/v1/plans", json=PLAN)).status_code == 201
+        in_2024 = (await c.get("/v1/plans", params={"year": 2024})).json()["items"]
+        assert [p["code"] for p in in_2024] == ["PDZ-T1-2021-2023"]
+        assert in_2024[0]["extension_note"] == "2021 - 2023 prorogato al 31/12/2024"
+        in_2026 = (await c.get("/v1/plans", params={"year": 2026, "q": "prova"})).json()
+        assert [p["code"] for p in in_2026["items"]] == ["PDZ-T1-X"]

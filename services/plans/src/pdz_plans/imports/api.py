@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from pdz_plans.imports import export, service, xlsx
 from pdz_plans.imports.normalize import Unusable
@@ -16,7 +17,7 @@ from pdz_plans.imports.schemas import ImportReport
 from pdz_plans.plans import service as plans
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from pdz_shared.errors import BadRequest, Unprocessable, UnsupportedMediaType
+from pdz_shared.errors import BadRequest, Conflict, Unprocessable, UnsupportedMediaType
 
 router = APIRouter(tags=["imports"])
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
@@ -135,6 +136,11 @@ async def import_plan(
     try:
         doc = _decode(filename, content_type, content)
         return await service.run(session, principal, doc, dry_run=dry_run)
+    except IntegrityError as exc:
+        raise Conflict(
+            "Il piano è stato modificato in contemporanea da un'altra importazione: riprova",
+            "The plan was changed at the same time by another import: retry",
+        ) from exc
     except Unusable as exc:
         raise Unprocessable(
             "Il file non è utilizzabile: nulla è stato importato",

@@ -60,8 +60,9 @@ async def list_plans(
     ambito: Annotated[str | None, Query(pattern=CODE)] = None,
     status: PlanStatus | None = None,
     year: Annotated[
-        int | None, Query(ge=1990, le=2100, description="Anno compreso nel ciclo")
+        int | None, Query(ge=1990, le=2100, description="Anno di vigenza (proroghe incluse)")
     ] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Parte del titolo")] = None,
 ) -> Page[PlanOut]:
     rows, total = await service.search(
         session,
@@ -69,6 +70,7 @@ async def list_plans(
         ambito=ambito,
         status=status,
         year=year,
+        q=q,
         limit=page.limit,
         offset=page.offset,
     )

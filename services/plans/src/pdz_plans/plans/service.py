@@ -51,6 +51,7 @@ async def search(
     ambito: str | None,
     status: str | None,
     year: int | None,
+    q: str | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[Plan], int]:
@@ -67,7 +68,16 @@ async def search(
     if status:
         query = query.where(Plan.status == status)
     if year:
-        query = query.where(Plan.cycle_start_year <= year, Plan.cycle_end_year >= year)
+        # A plan extended beyond its cycle ("prorogato al 31/12/2024") is in force until valid_to.
+        query = query.where(
+            Plan.cycle_start_year <= year,
+            or_(
+                col(Plan.cycle_end_year) >= year,
+                func.extract("year", col(Plan.valid_to)) >= year,
+            ),
+        )
+    if q:
+        query = query.where(col(Plan.title).ilike(f"%{q}%"))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = await session.exec(
         query.order_by(Plan.ambito_code, col(Plan.cycle_start_year).desc())
