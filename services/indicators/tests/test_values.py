@@ -231,3 +231,17 @@ async def test_definition_before_plan_and_policy_kept_on_update(harness: Harness
         policy = (await s.execute(text("SELECT missing_value_policy FROM indicator"))).scalar_one()
     assert policy == "zero"
     assert (await values(harness, "EVM-AS"))[(sc.A5, "2026")] == (None, "division_by_zero")
+
+
+async def test_hostile_strings_in_a_definition_are_data_not_sql(harness: Harness) -> None:
+    await setup(harness)
+    hostile = "api'); DELETE FROM fact; --"
+    await sc.deliver(
+        harness,
+        sc.indicator("HOSTILE", f'count(discharge.received where channel = "{hostile}")'),
+        sc.discharge(uuid.uuid4(), sc.ISEO, datetime(2025, 3, 1, 9, tzinfo=UTC)),
+    )
+    v = await values(harness, "HOSTILE")
+    assert v[(sc.A5, "2025")] == (Decimal("0E-6"), None)  # one discharge, none on that channel
+    async with harness.factory() as s:
+        assert (await s.execute(text("SELECT count(*) FROM fact"))).scalar_one() == 1
