@@ -27,6 +27,7 @@ SERVICES: dict[str, int] = {
     "notifications": 8004,
 }
 GATEWAY_PORT = 8000
+SMTP_SINK_PORT = 1025
 DEFAULT_BROKER_PORT = 19092
 
 
@@ -45,6 +46,8 @@ class Stack:
             "PDZ_ENV": os.environ.get("PDZ_ENV", "dev"),
             "PDZ_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "PDZ_LOG_JSON": os.environ.get("PDZ_LOG_JSON", "false"),
+            # ModI (PDND vouchers, Agid-JWT-Signature) is off in the devstack unless configured.
+            "PDZ_MODI_ENABLED": os.environ.get("PDZ_MODI_ENABLED", "false"),
         }
         for svc, url in self.database_urls.items():
             env[f"PDZ_{svc.upper()}_DATABASE_URL"] = url
@@ -94,6 +97,7 @@ def start(
     bootstrap: str | None = None,
     log_dir: Path | None = None,
     db_prefix: str = "pdz_",
+    show_mail: bool = False,
 ) -> Stack:
     data = repo / ".devstack"
     data.mkdir(exist_ok=True)
@@ -130,6 +134,24 @@ def start(
 
     stack = Stack(repo, server_url, bootstrap, urls, [], broker)
     try:
+        if "notifications" in services:
+            # A local SMTP sink: the notifications service's default SMTP settings point at it.
+            sink_out = None if show_mail else open(log_dir / "smtp-sink.log", "ab")  # noqa: SIM115
+            sink = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "pdz_notifications.smtp_sink",
+                    "--port",
+                    str(SMTP_SINK_PORT),
+                ],
+                env={**stack.env(), "PYTHONUNBUFFERED": "1"},
+                stdout=sink_out,
+                stderr=sink_out,
+                start_new_session=True,
+            )
+            stack.processes.append(("smtp-sink", sink))
+            devinfra.wait_port("127.0.0.1", SMTP_SINK_PORT)
         for svc in services:
             log = open(log_dir / f"{svc}.log", "ab")  # noqa: SIM115
             api = subprocess.Popen(  # noqa: S603
@@ -254,6 +276,7 @@ def up(repo: Path, common: CommonSettings) -> None:
         for svc, port in SERVICES.items():
             print(f"  {svc:<14} http://127.0.0.1:{port}/docs")
         print(f"  broker         {stack.bootstrap}")
+        print(f"  SMTP sink      127.0.0.1:{SMTP_SINK_PORT} (received mail is printed here)")
         print(f"  logs           {repo / '.devstack' / 'logs'}")
         print(
             f"\nDev token (12 h, Ambito 5 Sebino):\n  export TOKEN={token}\n"
