@@ -179,6 +179,24 @@ SPECIAL: dict[tuple[str, int], dict[str, Any]] = {
         "text": "Riduzione dei casi di tutela minori (baseline NOT IN DOCUMENT)",
     },
 }
+# Formulas in the indicators service's expression language for the LEPS indicators it can
+# compute from casework facts and reported values (as published by the indicators service in
+# pdz_indicators.expressions.library; copied as text, services share no code).
+FORMULAS = {
+    "LEPS-1.I1": 'reported("incontri_formativi_svolti") / reported("incontri_formativi_previsti")'
+    " * 100",
+    "LEPS-2.I2": "count(pai.approved) / count(evm.completed) * 100",
+    "LEPS-3.I3": "avg_days(discharge.received -> transition.completed "
+    'where destination = "domicilio")',
+    "LEPS-3.I4": "avg_days(discharge.received -> transition.completed "
+    'where destination = "struttura_residenziale")',
+    "LEPS-3.I6": 'count(discharge.received where channel = "api" or channel = "kafka")',
+    "LEPS-4.I2": "count(evm.completed where team.has_ambito_social_worker) "
+    "/ count(evm.completed) * 100",
+    "LEPS-4.I4": 'count(evm.completed where kind = "multidimensional")',
+    "LEPS-5.I2": 'count(transition.completed where destination = "domicilio") '
+    "/ count(discharge.received) * 100",
+}
 KINDS = {"process": "process", "output": "output", "outcome": "outcome", "esito": "outcome"}
 
 
@@ -235,6 +253,11 @@ def objective(o: dict[str, Any], family: str) -> dict[str, Any]:
         notes = [f"{k}: {v}" for k, v in ind.items() if k not in ("name", "targets", "target")]
         if notes:
             rec["notes"] = "\n".join(notes)
+        if rec["code"] in FORMULAS:
+            rec["formula"] = FORMULAS[rec["code"]]
+            rec["data_source"] = "casework (eventi) e valori dichiarati, servizio indicators"
+        if rec["code"] in ("LEPS-3.I3", "LEPS-3.I4"):
+            rec["unit"] = "giorni"
         target = SPECIAL.get((oid, i)) or target_of(oid, ind)
         if target is not None:
             rec["target"] = target

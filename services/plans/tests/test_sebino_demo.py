@@ -127,6 +127,11 @@ async def test_sebino_leps_targets_are_exactly_the_documents(harness: Harness) -
     # The verbatim wording is kept next to the typed value.
     assert leps["LEPS-4.I2"]["target"]["steps"][0]["text"] == "≥ 50%"
     assert leps["LEPS-4.I2"]["unit"] == "%"
+    # The formula the indicators service evaluates travels with the definition.
+    assert leps["LEPS-4.I2"]["formula"].startswith(
+        "count(evm.completed where team.has_ambito_social_worker)"
+    )
+    assert leps["LEPS-3.I3"]["unit"] == "giorni"
 
 
 async def test_sebino_population_and_its_real_inconsistencies(harness: Harness) -> None:
@@ -171,6 +176,16 @@ async def test_sebino_population_and_its_real_inconsistencies(harness: Harness) 
             )
         ).scalar()
     assert n == 13
+    async with harness.factory() as s:
+        bands = (
+            await s.execute(
+                text(
+                    "SELECT data->'age_bands' FROM outbox WHERE subject = 'COMUNE-MONTE-ISOLA' "
+                    "AND type = 'it.pdz.plans.territory.population-updated'"
+                )
+            )
+        ).scalar()
+    assert bands == {"0-14": 151, "15-64": 1006, "65+": 473}
 
 
 async def test_sebino_plan_is_published_with_its_comuni_and_governance(harness: Harness) -> None:

@@ -216,6 +216,11 @@ class TerritoryPopulationUpdated(BaseModel):
     foreign_male: int | None = Field(None, ge=0)
     foreign_female: int | None = Field(None, ge=0)
     source: str | None = Field(None, max_length=200)
+    age_bands: dict[str, int] | None = Field(
+        None,
+        description="Residents per age band as the source gives them (e.g. '0-14', '15-64', "
+        "'65+'); null when not given",
+    )
     version: int = Field(ge=1)
     changed_at: datetime
 
@@ -239,6 +244,7 @@ class PlanChanged(BaseModel):
     )
     capofila_code: str | None = Field(None, max_length=50)
     approved_on: date | None = None
+    extension_note: str | None = Field(None, max_length=500, examples=["prorogato al 31/12/2024"])
     version: int = Field(ge=1)
     changed_at: datetime
 

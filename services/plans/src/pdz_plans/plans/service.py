@@ -108,6 +108,7 @@ async def emit_plan(session: AsyncSession, plan: Plan, event_type: str) -> None:
             comune_codes=plan.comune_codes,
             capofila_code=plan.capofila_code,
             approved_on=plan.approved_on,
+            extension_note=plan.extension_note,
             version=plan.version,
             changed_at=plan.updated_at,
         ),

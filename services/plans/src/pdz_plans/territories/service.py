@@ -200,6 +200,14 @@ async def population_of(session: AsyncSession, code: str) -> list[TerritoryPopul
     return list(rows.all())
 
 
+def _age_bands(value: Any) -> dict[str, int] | None:
+    if not isinstance(value, dict) or not value:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
+        return None
+    return {str(k): int(v) for k, v in value.items()}
+
+
 async def upsert_population(
     session: AsyncSession, principal: Principal, rec: dict[str, Any]
 ) -> str:
@@ -255,6 +263,7 @@ async def upsert_population(
             foreign_male=row.foreign_male,
             foreign_female=row.foreign_female,
             source=row.source,
+            age_bands=_age_bands(row.raw.get("age_bands")),
             version=row.version,
             changed_at=row.updated_at,
         ),
