@@ -14,6 +14,7 @@ import httpx
 from casework_helpers import (
     ISEO,
     LUIGI,
+    MARIO,
     OTHER,
     SEBINO,
     assert_no_personal_data,
@@ -190,6 +191,15 @@ async def test_only_asst_system_of_the_ambito(harness: Harness) -> None:
     assert await scalar(harness, "SELECT count(*) FROM discharge") == 1
 
 
+async def test_concurrent_posts_of_one_bundle_make_one_discharge(harness: Harness) -> None:
+    answers = await asyncio.gather(*(post(harness, bundle()) for _ in range(5)))
+    assert {r.status_code for r in answers} == {202}
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert await scalar(harness, "SELECT count(*) FROM discharge") == 1
+    assert await scalar(harness, "SELECT count(*) FROM pua_case") == 1
+    assert await scalar(harness, "SELECT count(*) FROM case_task") == 6
+
+
 async def test_discharge_attaches_to_the_open_case_of_the_person(harness: Harness) -> None:
     existing = await open_case(harness, LUIGI, source="mmg")
     d = (await post(harness, bundle())).json()
@@ -361,7 +371,13 @@ async def test_worker_consumes_asst_topic_and_relays_events(
             return bool(await scalar(harness, "SELECT count(*) FROM pua_case"))
 
         await eventually(opened, timeout=30)
-        case_id = str(await scalar(harness, "SELECT id FROM pua_case"))
+        # and one through the HTTP API while the worker runs
+        other = bundle(encounter="2026-IS-007777")
+        other["entry"][2]["resource"]["identifier"][0]["value"] = MARIO
+        other["entry"][2]["resource"]["name"] = [{"family": "Rossi", "given": ["Mario"]}]
+        del other["entry"][2]["resource"]["birthDate"], other["entry"][2]["resource"]["gender"]
+        assert (await post(harness, other)).status_code == 202
+        case_ids = {str(r[0]) for r in await rows(harness, "SELECT id FROM pua_case")}
 
         async def relayed() -> bool:
             return not await scalar(
@@ -375,10 +391,13 @@ async def test_worker_consumes_asst_topic_and_relays_events(
     records = await consume(
         kafka,
         contract.DISCHARGE_TOPIC,
-        count=1,
-        where=lambda r: r.key == case_id.encode(),
+        count=2,
+        where=lambda r: r.key.decode() in case_ids,
     )
-    assert len(records) == 1
-    headers = dict(records[0].headers)
-    assert headers["ce_type"] == contract.DISCHARGE_RECEIVED.encode()
-    assert json.loads(records[0].value)["channel"] == "kafka"
+    assert len(records) == 2
+    assert {dict(r.headers)["ce_type"] for r in records} == {contract.DISCHARGE_RECEIVED.encode()}
+    assert sorted(json.loads(r.value)["channel"] for r in records) == ["api", "kafka"]
+    opened_events = await consume(
+        kafka, contract.CASE_TOPIC, count=2, where=lambda r: r.key.decode() in case_ids
+    )
+    assert len(opened_events) == 2
