@@ -245,3 +245,38 @@ async def test_hostile_strings_in_a_definition_are_data_not_sql(harness: Harness
     assert v[(sc.A5, "2025")] == (Decimal("0E-6"), None)  # one discharge, none on that channel
     async with harness.factory() as s:
         assert (await s.execute(text("SELECT count(*) FROM fact"))).scalar_one() == 1
+
+
+async def test_reported_value_refreshes_the_indicators_using_it(harness: Harness) -> None:
+    await setup(harness)
+    await sc.deliver(
+        harness,
+        sc.indicator(
+            "SAD-RAPPORTO",
+            'reported("posti_sad_occupati") / reported("posti_sad") * 100',
+        ),
+    )
+    v = await values(harness, "SAD-RAPPORTO")
+    assert v[(sc.A5, "2025")] == (None, "no_data")
+    token = harness.token(roles=["udp_admin"], ambiti=[sc.A5])
+    async with harness.client(token) as c:
+        for metric, territory, value in (
+            ("posti_sad", sc.ISEO, 10),
+            ("posti_sad", sc.MARONE, 10),
+            ("posti_sad_occupati", sc.ISEO, 9),
+        ):
+            r = await c.post(
+                "/v1/reported-values",
+                json={
+                    "metric": metric,
+                    "territory_code": territory,
+                    "period": "2025",
+                    "value": value,
+                },
+            )
+            assert r.status_code == 201, r.text
+    v = await values(harness, "SAD-RAPPORTO")
+    assert v[(sc.A5, "2025")] == (Decimal("45.000000"), None)  # 9 of the comuni's 20
+    assert v[(sc.ISEO, "2025")] == (Decimal("90.000000"), None)
+    assert v[(sc.MARONE, "2025")] == (Decimal("0E-6"), None)  # one input missing: zero
+    assert v[(sc.DIST, "2025")] == (Decimal("45.000000"), None)

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from pdz_indicators.reported.models import ReportedValue
 from pdz_indicators.reported.schemas import ReportedValueIn
 from pdz_indicators.territories.models import Territory
+from pdz_indicators.values import service as values
 from pdz_shared.auth import Principal
 from pdz_shared.errors import Conflict, NotFound, Unprocessable
 
@@ -55,6 +56,11 @@ async def record(
         )
     row = ReportedValue(**data.model_dump(), ambito_code=ambito, reported_by=principal.sub)
     session.add(row)
+    await session.flush()
+    # The values that use this metric change in the same transaction.
+    await values.refresh_for_reported(
+        session, data.metric, data.territory_code, ambito, data.period
+    )
     return row
 
 

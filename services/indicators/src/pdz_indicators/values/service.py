@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.expressions.checker import check
+from pdz_indicators.expressions.checker import check, dependencies
 from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql
 from pdz_indicators.expressions.syntax import ExpressionError
 from pdz_indicators.targets.models import Indicator, Plan
@@ -293,6 +293,35 @@ async def refresh_for_population(session: AsyncSession, ambito: str | None, year
     terr = await Territories.load(session)
     for indicator in sorted(indicators, key=lambda i: i.indicator_id):
         await recompute(session, indicator, terr, years=[year], kinds=("year",))
+
+
+async def refresh_for_reported(
+    session: AsyncSession, metric: str, territory: str, ambito: str, period: str
+) -> None:
+    """A reported value changes the cells of its territory, its ambito and their parents,
+    for its own period label, of every indicator that uses the metric."""
+    candidates = await _indicators_for(session, ambito)
+    indicators = []
+    for i in candidates:
+        if not i.formula or i.formula_error or metric not in i.formula:
+            continue
+        try:
+            if metric in dependencies(check(i.formula)).reported:
+                indicators.append(i)
+        except ExpressionError:
+            continue
+    if not indicators:
+        return
+    terr = await Territories.load(session)
+    comune = territory if territory != ambito else None
+    scopes = _territories_of(terr, ambito, comune)
+    p = parse_period(period)
+    for indicator in sorted(indicators, key=lambda i: i.indicator_id):
+        await lock_indicator(session, indicator)
+        await compute_cells(session, indicator, [(sc, p) for sc in scopes])
+        from pdz_indicators.targets import service as targets
+
+        await targets.judge_indicator(session, indicator)
 
 
 ALL_KINDS = ("month", "quarter", "year", "cycle")
