@@ -248,18 +248,23 @@ async def test_transition_completion_and_30_day_readmission(harness: Harness) ->
     assert second.json()["case_id"] != d["case_id"]
     completed = [d2 for t, d2 in await outbox(harness) if t == contract.TRANSITION_COMPLETED]
     assert [(e["discharge_id"], e["readmitted_within_30_days"]) for e in completed] == [
-        (d["id"], None),
-        (d["id"], True),
-    ]
+        (d["id"], None)
+    ]  # one transition.completed per discharge
     assert completed[0]["destination"] == "domicilio"
     assert completed[0]["discharged_on"] == completed[0]["arrived_on"] == "2026-03-09"
+    async with harness.client(worker(harness)) as c:
+        assert (await c.get(url)).json()["readmitted_within_30_days"] is True
     # outside the 30 days: not a readmission
     third = await post(
         harness, bundle(encounter="2026-IS-009999", start="2026-06-01", end="2026-06-10")
     )
     assert third.status_code == 202
-    completed = [x for t, x in await outbox(harness) if t == contract.TRANSITION_COMPLETED]
-    assert len(completed) == 2
+    received = [x for t, x in await outbox(harness) if t == contract.DISCHARGE_RECEIVED]
+    assert [(x["discharge_id"], x["readmission_of"]) for x in received] == [
+        (d["id"], None),
+        (second.json()["id"], d["id"]),  # back in hospital 20 days after going home
+        (third.json()["id"], None),
+    ]
 
 
 def cloud_event(data: dict[str, Any]) -> CloudEvent:

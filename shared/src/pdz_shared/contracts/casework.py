@@ -165,6 +165,11 @@ class DischargeReceived(CaseFacts):
     admission_date: date | None = None
     planned_discharge_date: date
     received_at: datetime
+    readmission_of: uuid.UUID | None = Field(
+        None,
+        description="Earlier discharge of the same person whose transition ended less than 30 "
+        "days before this admission (a 30-day readmission); None otherwise",
+    )
 
 
 class TransitionCompleted(CaseFacts):

@@ -301,6 +301,7 @@ async def _process_new(
         )
     )
     await _set_deadline(session, case, parsed.planned_discharge_date)
+    readmission_of = await _flag_readmission(session, person, row, parsed.admission_date)
     await cases.emit_case_event(
         session,
         contract.DISCHARGE_TOPIC,
@@ -315,9 +316,9 @@ async def _process_new(
             admission_date=parsed.admission_date,
             planned_discharge_date=parsed.planned_discharge_date,
             received_at=now,
+            readmission_of=readmission_of,
         ),
     )
-    await _flag_readmission(session, person, row, parsed.admission_date)
     return row
 
 
@@ -375,28 +376,33 @@ async def _update(
 
 async def _flag_readmission(
     session: AsyncSession, person: Person, current: Discharge, admitted: date | None
-) -> None:
-    """A new admission within 30 days of a completed transition marks it as a readmission."""
+) -> uuid.UUID | None:
+    """A new admission within 30 days of a completed transition is a readmission.
+
+    The earlier transition is flagged (visible on its resource) and the new discharge.received
+    names it in ``readmission_of``; transition.completed is not emitted again (one per discharge).
+    """
     if admitted is None:
-        return
+        return None
     rows = await session.exec(
-        select(CareTransition, Case)
+        select(CareTransition)
         .join(Case, col(Case.id) == col(CareTransition.case_id))
         .where(
             Case.person_id == person.id,
             col(CareTransition.discharged_on).is_not(None),
             col(CareTransition.discharge_id) != current.id,
-            col(CareTransition.readmitted_within_30_days).is_not(True),
         )
+        .order_by(col(CareTransition.discharged_on).desc())
     )
-    for tr, case in rows.all():
+    for tr in rows.all():
         assert tr.discharged_on is not None
         if timedelta(0) <= admitted - tr.discharged_on <= timedelta(days=30):
-            tr.readmitted_within_30_days = True
-            tr.version += 1
-            session.add(tr)
-            if tr.completed_at is not None:
-                await _emit_transition(session, case, person, tr)
+            if tr.readmitted_within_30_days is not True:
+                tr.readmitted_within_30_days = True
+                tr.version += 1
+                session.add(tr)
+            return tr.discharge_id
+    return None
 
 
 async def _emit_transition(
