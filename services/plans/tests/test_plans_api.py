@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from plan_fixtures import AMBITO, OTHER, small_plan
 from sqlalchemy import text
 from test_plan_import import upload
@@ -17,6 +18,15 @@ PLAN = {
     "cycle_start_year": 2025,
     "cycle_end_year": 2027,
 }
+
+
+@pytest.fixture(autouse=True)
+async def ambiti(harness: Harness, clean: None) -> None:
+    """The two ambiti the tests use exist as territory units (plans need a real ambito)."""
+    async with harness.client(harness.token(roles=["platform_admin"])) as c:
+        for code in (AMBITO, OTHER):
+            r = await c.post("/v1/territories", json={"code": code, "name": code, "kind": "ambito"})
+            assert r.status_code == 201, r.text
 
 
 def update_body(plan: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -37,6 +47,12 @@ async def test_drafts_are_visible_only_to_their_ambito(harness: Harness) -> None
         assert (await c.get("/v1/plans")).json()["total"] == 0
         # Another ambito's admin cannot create in this ambito either.
         assert (await c.post("/v1/plans", json={**PLAN, "code": "PDZ-Z"})).status_code == 403
+        # A plan needs a registered ambito.
+        nowhere = {**PLAN, "code": "PDZ-Z", "ambito_code": "AMBITO-NOWHERE"}
+        admin = harness.token(roles=["platform_admin"])
+        async with harness.client(admin) as a:
+            r = await a.post("/v1/plans", json=nowhere)
+            assert r.status_code == 422 and r.json()["invalid_params"][0]["name"] == "ambito_code"
     async with harness.client(own) as c:
         r = await c.put(
             f"/v1/plans/{plan['id']}",
@@ -274,9 +290,6 @@ async def test_budget_and_evaluation_of_an_imported_plan(harness: Harness) -> No
 
 
 async def test_population_per_year_with_if_match_and_event(harness: Harness) -> None:
-    admin = harness.token(roles=["platform_admin"])
-    async with harness.client(admin) as c:
-        await c.post("/v1/territories", json={"code": AMBITO, "name": "A", "kind": "ambito"})
     own = harness.token(roles=["udp_admin"], ambiti=[AMBITO])
     body = {"total": 1021, "male": 519, "female": 502, "foreign_total": 100}
     async with harness.client(own) as c:

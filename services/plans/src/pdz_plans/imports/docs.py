@@ -14,6 +14,7 @@ from pdz_plans.imports import document, xlsx
 def template() -> bytes:
     return xlsx.write(
         {
+            "territories": [{"code": "AMBITO-XX", "name": "Ambito XX", "kind": "ambito"}],
             "plan": {
                 "code": "PDZ-AMBITO-XX-2025-2027",
                 "ambito_code": "AMBITO-XX",

@@ -13,6 +13,7 @@ from pdz_plans.common import assign, jsonable, require_writer
 from pdz_plans.history import service as history
 from pdz_plans.plans.models import Plan
 from pdz_plans.plans.schemas import PlanIn, PlanUpdate
+from pdz_plans.territories.models import TerritoryUnit
 from pdz_shared.auth import Principal
 from pdz_shared.contracts import plans as contract
 from pdz_shared.db import utcnow
@@ -141,6 +142,15 @@ async def create(
 ) -> Plan:
     require_writer(principal, data.ambito_code)
     _check_cycle(data.cycle_start_year, data.cycle_end_year)
+    ambito = (
+        await session.exec(select(TerritoryUnit).where(TerritoryUnit.code == data.ambito_code))
+    ).first()
+    if ambito is None or ambito.kind != "ambito":
+        raise Unprocessable(
+            f"{data.ambito_code} non è un ambito territoriale registrato",
+            f"{data.ambito_code} is not a registered ambito",
+            invalid_params=[{"name": "ambito_code", "reason": "unknown ambito"}],
+        )
     if await by_code(session, data.code) is not None:
         raise Conflict(
             f"Esiste già un piano con codice {data.code}",
