@@ -355,3 +355,18 @@ async def test_pai_needs_an_evaluated_case(harness: Harness) -> None:
         assert bad.status_code == 422
         names = {p["name"] for p in bad.json()["invalid_params"]}
         assert names == {"body.goals", "body.interventions.0.type"}
+
+
+async def test_no_evaluation_ends_on_a_closed_case(harness: Harness) -> None:
+    cid = await to_evm(harness)
+    async with harness.client(worker(harness)) as c:
+        pre = await schedule(c, cid, "preliminary")
+        assert (await move(c, cid, "closed", "deceduto")).status_code == 200
+    async with harness.client(uvm(harness)) as c:
+        r = await c.put(
+            pre.headers["location"],
+            json=completion([SOCIAL_COMUNE]),
+            headers={"If-Match": pre.headers["etag"]},
+        )
+    assert r.status_code == 409
+    assert [t for t, _ in await outbox(harness)].count("it.pdz.casework.evm.completed") == 0

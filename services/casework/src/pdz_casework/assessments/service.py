@@ -173,7 +173,9 @@ async def complete(
             "The evaluation is already completed",
             code="evaluation-completed",
         )
-    if evm.kind == "multidimensional" and case.status != "evm_scheduled":
+    if case.status in cases.FINAL or (
+        evm.kind == "multidimensional" and case.status != "evm_scheduled"
+    ):
         raise Conflict(
             f"Il caso è in stato {case.status}: la valutazione multidimensionale non può "
             "concludersi",
