@@ -193,3 +193,11 @@ async def test_udp_admin_import_warns_about_links_it_cannot_create(harness: Harn
     found = codes(report)
     assert ("territories[0]", "territory-not-written") in found
     assert ("territories[1].parent_codes", "unknown-parent") in found
+
+
+async def test_yaml_aliases_are_refused(harness: Harness) -> None:
+    bomb = b'a: &a ["x", "x"]\nb: &b [*a, *a]\nc: &c [*b, *b]\nplan: {code: P, ambito_code: A}\n'
+    async with harness.client(harness.token(roles=["udp_admin"], ambiti=[AMBITO])) as c:
+        r = await upload(c, bomb)
+    assert r.status_code == 422
+    assert "aliases" in r.json()["invalid_params"][0]["reason"]

@@ -87,6 +87,17 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[str, bytes, bool]:
     return filename, content, dry_run
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors/aliases: a few aliases can expand to gigabytes ("billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not accepted", None
+            )
+        return super().compose_node(parent, index)
+
+
 def _decode(filename: str, content_type: str, content: bytes) -> Any:
     lower = filename.lower()
     if lower.endswith(".xlsx") or content_type == XLSX or content[:2] == b"PK":
@@ -98,7 +109,7 @@ def _decode(filename: str, content_type: str, content: bytes) -> Any:
     try:
         if lower.endswith(".json") or content_type == "application/json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise Unusable([{"name": "$", "reason": f"not valid YAML/JSON: {exc}"[:300]}]) from exc
 
