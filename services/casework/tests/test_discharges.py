@@ -343,6 +343,13 @@ async def test_kafka_channel_same_path_same_idempotency(
             "reason": "the planned discharge is before the admission",
         }
     ]
+    async with harness.client(asst(harness)) as c:
+        listed = (await c.get("/v1/discharges", params={"status": "rejected"})).json()
+        assert [i["id"] for i in listed["items"]] == [str(rejected_id)]
+        assert (await c.get("/v1/discharges", params={"channel": "kafka"})).json()["total"] == 2
+        assert (await c.get("/v1/discharges", params={"channel": "api"})).json()["total"] == 0
+    async with harness.client(asst(harness, [OTHER])) as c:
+        assert (await c.get("/v1/discharges")).json()["total"] == 0
     dead = await consume(kafka, f"{topic}.dlq", count=1)
     assert dict(dead[0].headers)["pdz_dlq_error_class"] == b"PermanentEventError"
 

@@ -148,3 +148,37 @@ async def test_policy_per_ambito_sets_new_deadlines_and_notice(harness: Harness)
     # with a 48 h notice, the first contact (24 h away) is due soon right away
     assert await run_pass(harness.factory, now=received + timedelta(minutes=1)) == 1
     assert [d["kind"] for _, d in await sla_events(harness)] == ["first_contact"]
+
+
+async def test_scheduler_task_survives_restarts_without_repeating(
+    harness: Harness, kafka: Any
+) -> None:
+    from pdz_casework.sla.scheduler import SlaScheduler
+    from pdz_shared.testing.plugin import eventually
+
+    a = await open_case(harness, ANNA)
+    await set_due(harness, a["id"], "first_contact", datetime.now(UTC) - timedelta(minutes=5))
+
+    async def run_once() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(SlaScheduler(harness.factory, kafka, interval=0.05).run(stop))
+
+        async def flagged() -> bool:
+            async with harness.factory() as s:
+                n = (
+                    await s.execute(
+                        text("SELECT count(*) FROM sla_deadline WHERE breached_sent_at IS NOT NULL")
+                    )
+                ).scalar()
+            return bool(n)
+
+        await eventually(flagged, timeout=10)
+        await asyncio.sleep(0.3)  # a few more ticks
+        stop.set()
+        await task
+
+    await run_once()
+    await run_once()  # a restart: the flag is in the database, nothing is sent again
+    assert [(t, d["kind"]) for t, d in await sla_events(harness)] == [
+        (contract.SLA_BREACHED, "first_contact")
+    ]

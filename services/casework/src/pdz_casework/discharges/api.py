@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from pdz_casework.access import (
@@ -26,8 +26,9 @@ from pdz_casework.discharges.schemas import (
 )
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import Role
+from pdz_shared.contracts.casework import Channel
 from pdz_shared.errors import BadRequest, Forbidden, UnsupportedMediaType
-from pdz_shared.http import Page, check_if_match, etag_of
+from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.modi import modi_principal
 
 router = APIRouter(tags=["discharges"])
@@ -128,6 +129,32 @@ async def receive_discharge(request: Request, session: SessionDep) -> JSONRespon
         out.model_dump(mode="json"),
         status_code=202,
         headers={"Location": f"/v1/discharges/{row.id}"},
+    )
+
+
+@router.get(
+    "/v1/discharges",
+    response_model=Page[DischargeOut],
+    operation_id="list_discharges",
+    summary="Elenca le dimissioni protette ricevute per i tuoi ambiti",
+)
+async def list_discharges(
+    session: SessionDep,
+    principal: DischargeReader,
+    page: Annotated[PageParams, Depends(page_params)],
+    status: Literal["accepted", "processed", "rejected"] | None = None,
+    channel: Channel | None = None,
+) -> Page[DischargeOut]:
+    rows, total = await service.search(
+        session,
+        None if principal.is_platform_admin else principal.ambiti,
+        status=status,
+        channel=channel,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(
+        items=[discharge_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
 
 

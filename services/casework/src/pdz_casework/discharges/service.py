@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -438,6 +438,31 @@ async def get(
             f"Dimissione {discharge_id} non trovata", f"Discharge {discharge_id} not found"
         )
     return row
+
+
+async def search(
+    session: AsyncSession,
+    principal_ambiti: frozenset[str] | None,
+    *,
+    status: str | None,
+    channel: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Discharge], int]:
+    query = select(Discharge)
+    if principal_ambiti is not None:
+        query = query.where(col(Discharge.ambito_code).in_(sorted(principal_ambiti)))
+    if status:
+        query = query.where(Discharge.status == status)
+    if channel:
+        query = query.where(Discharge.channel == channel)
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    rows = await session.exec(
+        query.order_by(col(Discharge.received_at).desc(), col(Discharge.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.all()), int(total)
 
 
 async def transition_of(session: AsyncSession, discharge: Discharge) -> CareTransition:
