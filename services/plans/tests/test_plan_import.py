@@ -201,3 +201,21 @@ async def test_yaml_aliases_are_refused(harness: Harness) -> None:
         r = await upload(c, bomb)
     assert r.status_code == 422
     assert "aliases" in r.json()["invalid_params"][0]["reason"]
+
+
+async def test_reimport_without_a_scheda_keeps_it_and_says_so(harness: Harness) -> None:
+    admin = harness.token(roles=["udp_admin"], ambiti=[AMBITO])
+    async with harness.client(admin) as c:
+        await upload(c, small_plan())
+        doc = small_plan()
+        doc["objectives"] = doc["objectives"][:1]
+        doc["objectives"][0]["title"] = "Titolo nuovo"
+        report = (await upload(c, doc)).json()
+    assert ("objectives", "objective-not-in-file") in codes(report)
+    assert report["counts"]["objectives"] == {
+        "created": 0,
+        "updated": 1,
+        "unchanged": 0,
+        "skipped": 0,
+    }
+    assert await count(harness, "objective") == 2

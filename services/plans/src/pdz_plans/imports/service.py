@@ -158,6 +158,15 @@ async def _apply(
                 existing=existing_ind.get((objective.id, ind["code"])),
             )
             _count(counts, "indicators", outcome)
+    in_file = {rec["code"] for rec in norm.objectives}
+    for code in sorted(set(existing) - in_file):
+        report.warn(
+            "objectives",
+            "objective-not-in-file",
+            f"La scheda {code} esiste nel piano ma non nel file: non è stata toccata",
+            f"Objective {code} exists in the plan but not in the file: left unchanged",
+            value=code,
+        )
     for j, ind in enumerate(norm.indicators):
         _, outcome = await indicators.upsert(
             session,
