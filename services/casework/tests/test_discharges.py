@@ -162,7 +162,7 @@ async def test_bad_bundles_list_every_issue_and_write_nothing(harness: Harness) 
         "entry.0.resource.eventCoding.code",
         "entry.3.resource.identifier",
         "entry.3.resource.period.end",
-        "person.codice_fiscale",
+        "Patient.identifier",
     ]
     structural = bundle()
     structural["entry"][2]["resource"]["birthDate"] = "05/05/1935"

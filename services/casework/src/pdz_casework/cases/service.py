@@ -64,24 +64,24 @@ READ_ROLES = (
 # ------------------------------------------------------------------ codice fiscale / person
 
 
-def check_codice_fiscale(value: str) -> tuple[str, date, str]:
+def check_codice_fiscale(value: str, name: str = "person.codice_fiscale") -> tuple[str, date, str]:
     """The normalised code, the birth date and the sex it encodes (omocodia accepted)."""
     code = value.strip().upper()
     if not codicefiscale.is_valid(code):
         raise Unprocessable(
             "Codice fiscale non valido",
             "Invalid codice fiscale",
-            invalid_params=[
-                {"name": "person.codice_fiscale", "reason": "invalid checksum or format"}
-            ],
+            invalid_params=[{"name": name, "reason": "invalid checksum or format"}],
         )
     decoded = codicefiscale.decode(code)
     birth = decoded["birthdate"]
     return code, birth.date() if isinstance(birth, datetime) else birth, str(decoded["gender"])
 
 
-def check_person(data: PersonIn, prefix: str = "person") -> tuple[str, date, str]:
-    code, birth, sex = check_codice_fiscale(data.codice_fiscale)
+def check_person(
+    data: PersonIn, prefix: str = "person", cf_name: str = "person.codice_fiscale"
+) -> tuple[str, date, str]:
+    code, birth, sex = check_codice_fiscale(data.codice_fiscale, cf_name)
     problems = []
     if data.birth_date is not None and data.birth_date != birth:
         problems.append(

@@ -74,7 +74,7 @@ def _check_person(parsed: fhir.ParsedDischarge) -> PersonIn | None:
             sex=parsed.sex,
             residence_comune=parsed.comune_code,
         )
-        cases.check_person(person, prefix="Patient")
+        cases.check_person(person, prefix="Patient", cf_name="Patient.identifier")
     except PdzError as exc:
         parsed.issues.extend(_issues_of(exc))
         return None
