@@ -7,11 +7,13 @@ RUN := $(UV) run --frozen
 SPECTRAL := .tools/spectral/node_modules/.bin/spectral
 TSBIN := .tools/ts-client/node_modules/.bin
 
+include deploy/Makefile.k8s
+
 .PHONY: help install run test lint format typecheck docs docs-check openapi api-lint \
         client-check unit-tests bench clean
 
 help: ## this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 install: ## install uv if missing, then the workspace (uv sync)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -21,7 +23,7 @@ install: ## install uv if missing, then the workspace (uv sync)
 run: install ## start PostgreSQL, the broker, the four services and the demo data
 	$(RUN) pdz dev up
 
-test: install lint typecheck docs-check api-lint client-check unit-tests ## the whole check, as CI runs it
+test: install lint typecheck docs-check api-lint client-check unit-tests k8s-check ## the whole check, as CI runs it
 	@echo "make test: all checks passed"
 
 lint: install ## ruff (lint and format check)

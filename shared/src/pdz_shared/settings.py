@@ -31,6 +31,13 @@ class CommonSettings(BaseSettings):
         description="Idempotent producer; on for real Kafka, off for the embedded tansu broker",
     )
     kafka_client_prefix: str = "pdz"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="SASL_SSL for the Strimzi listener (deploy/README.md)"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(None, description="CA bundle of the brokers (PEM)")
 
     jwt_audience: str = "pdz"
     jwt_issuer: str | None = None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from pdz_shared.settings import CommonSettings
 
@@ -19,6 +21,8 @@ class KafkaConfig:
     bootstrap_servers: str
     client_id: str = "pdz"
     idempotence: bool = False
+    # security_protocol, ssl_context, sasl_* keyword arguments of every aiokafka client
+    security: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: CommonSettings, client_id: str) -> KafkaConfig:
@@ -26,7 +30,26 @@ class KafkaConfig:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=f"{settings.kafka_client_prefix}-{client_id}",
             idempotence=settings.kafka_idempotence,
+            security=security_kwargs(settings),
         )
+
+
+def security_kwargs(settings: CommonSettings) -> dict[str, Any]:
+    """TLS and SASL options from PDZ_KAFKA_SECURITY_PROTOCOL and friends (none by default)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    kwargs: dict[str, Any] = {"security_protocol": protocol}
+    if protocol.endswith("SSL"):
+        kwargs["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
+    if protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password
+        kwargs |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism or "SCRAM-SHA-512",
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": password.get_secret_value() if password else None,
+        }
+    return kwargs
 
 
 def make_producer(cfg: KafkaConfig) -> AIOKafkaProducer:
@@ -39,6 +62,7 @@ def make_producer(cfg: KafkaConfig) -> AIOKafkaProducer:
         enable_idempotence=cfg.idempotence,
         linger_ms=2,
         request_timeout_ms=15000,
+        **cfg.security,
     )
 
 
@@ -54,6 +78,7 @@ def make_consumer(cfg: KafkaConfig, *topics: str, group_id: str | None) -> AIOKa
         session_timeout_ms=10000,
         heartbeat_interval_ms=1000,
         max_poll_records=500,
+        **cfg.security,
     )
 
 
@@ -65,7 +90,9 @@ async def ensure_topics(
     last: Exception | None = None
     for attempt in range(attempts):
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=cfg.bootstrap_servers, client_id=f"{cfg.client_id}-admin"
+            bootstrap_servers=cfg.bootstrap_servers,
+            client_id=f"{cfg.client_id}-admin",
+            **cfg.security,
         )
         try:
             await admin.start()
