@@ -410,3 +410,20 @@ def load(
         )
 
     return asyncio.run(load_async(clients, tokens, count=count, seed=seed))
+
+
+def main() -> None:
+    """``python -m pdz_casework.demo --base-url http://127.0.0.1:8003 [--count 300]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Demo Sebino caseload through the casework API")
+    parser.add_argument("--base-url", default="http://127.0.0.1:8003")
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=2025)
+    args = parser.parse_args()
+    tally = load(args.base_url, count=args.count, seed=args.seed)
+    print(f"[pdz dev] demo: casework {tally}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
