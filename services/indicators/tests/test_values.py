@@ -280,3 +280,17 @@ async def test_reported_value_refreshes_the_indicators_using_it(harness: Harness
     assert v[(sc.ISEO, "2025")] == (Decimal("90.000000"), None)
     assert v[(sc.MARONE, "2025")] == (Decimal("0E-6"), None)  # one input missing: zero
     assert v[(sc.DIST, "2025")] == (Decimal("45.000000"), None)
+
+
+async def test_facts_before_the_territories_are_summed_once_the_hierarchy_arrives(
+    harness: Harness,
+) -> None:
+    await sc.deliver(harness, sc.plan(), sc.objective())
+    await sc.deliver(harness, sc.indicator("EVM-AS", EVM_SHARE, sc.series(50, 75, 100)))
+    await sc.deliver(harness, *evm_events())
+    assert (sc.DIST, "2025") not in await values(harness, "EVM-AS")
+    await sc.deliver(harness, *sc.territories())
+    v = await values(harness, "EVM-AS")
+    assert v[(sc.DIST, "2025")] == (Decimal("50.000000"), None)
+    assert v[(sc.ATS, "2025")] == (Decimal("50.000000"), None)
+    assert v[(sc.A5, "2025-03")] == (Decimal("50.000000"), None)

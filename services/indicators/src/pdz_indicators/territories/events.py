@@ -6,6 +6,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.territories.models import Territory
+from pdz_indicators.values import service as indicator_values
 from pdz_shared.contracts import plans as contract
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.inbox import Handler
@@ -25,7 +26,10 @@ async def on_territory_changed(session: AsyncSession, event: CloudEvent) -> None
         set_={k: stmt.excluded[k] for k in values if k != "code"},
         where=TABLE.c.version < stmt.excluded.version,
     )
-    await session.execute(stmt)
+    result = await session.execute(stmt)
+    if getattr(result, "rowcount", 0):
+        # The hierarchy changed: values summed over it (ambito, distretto, ASST, ATS) may too.
+        await indicator_values.recompute_all(session)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -327,6 +327,19 @@ async def refresh_for_reported(
 ALL_KINDS = ("month", "quarter", "year", "cycle")
 
 
+async def recompute_all(session: AsyncSession) -> int:
+    """Every indicator with a formula (after a change of the territory hierarchy)."""
+    rows = await _indicators_for(session, None)
+    indicators = [i for i in rows if i.formula and not i.formula_error]
+    if not indicators:
+        return 0
+    terr = await Territories.load(session)
+    n = 0
+    for indicator in sorted(indicators, key=lambda i: i.indicator_id):
+        n += await recompute(session, indicator, terr)
+    return n
+
+
 def all_periods(
     years: Iterable[int], cycles: list[tuple[int, int]], kinds: Iterable[str] = ALL_KINDS
 ) -> list[Period]:
