@@ -336,3 +336,31 @@ async def test_an_extended_plan_is_in_force_in_its_extension_year(harness: Harne
         assert in_2024[0]["extension_note"] == "2021 - 2023 prorogato al 31/12/2024"
         in_2026 = (await c.get("/v1/plans", params={"year": 2026, "q": "prova"})).json()
         assert [p["code"] for p in in_2026["items"]] == ["PDZ-T1-X"]
+
+
+async def test_platform_admin_manages_classification_codes(harness: Harness) -> None:
+    admin = harness.token(roles=["platform_admin"])
+    async with harness.client(admin) as c:
+        r = await c.put(
+            "/v1/classifications/macroarea-alto-sebino",
+            json={"name": "Macroaree di co-programmazione (livello di Ambito), Alto Sebino"},
+        )
+        assert r.status_code == 201 and r.headers["etag"] == 'W/"1"'
+        url = "/v1/classifications/macroarea-alto-sebino/codes/DOM"
+        r = await c.put(url, json={"label": "DOMICILIARITÀ, ANZIANI, NON AUTOSUFFICIENZA"})
+        assert r.status_code == 201
+        change = {"label": "Domiciliarità, anziani, non autosufficienza"}
+        assert (await c.put(url, json=change)).status_code == 428
+        r = await c.put(url, json=change, headers={"If-Match": 'W/"1"'})
+        assert r.status_code == 200 and r.json()["version"] == 2
+        assert (await c.put(url, json=change, headers={"If-Match": 'W/"1"'})).status_code == 412
+        listed = (await c.get("/v1/classifications/macroarea-alto-sebino")).json()
+        assert [(x["code"], x["label"]) for x in listed["items"]] == [
+            ("DOM", "Domiciliarità, anziani, non autosufficienza")
+        ]
+        missing = await c.put("/v1/classifications/nope/codes/X", json={"label": "x"})
+        assert missing.status_code == 404
+    own = harness.token(roles=["udp_admin"], ambiti=[AMBITO])
+    async with harness.client(own) as c:
+        r = await c.put("/v1/classifications/leps/codes/X", json={"label": "x"})
+        assert r.status_code == 403

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from pdz_plans.classifications import service
-from pdz_plans.classifications.schemas import CodeOut, SchemeOut
+from pdz_plans.classifications.schemas import CodeIn, CodeOut, SchemeIn, SchemeOut
 from pdz_shared.app import SessionDep
-from pdz_shared.auth import CurrentPrincipal
-from pdz_shared.http import Page, PageParams, page_params
+from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 
 router = APIRouter(prefix="/v1/classifications", tags=["classifications"])
+Admin = Annotated[Principal, Depends(require_roles(Role.platform_admin))]
+Scheme = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$", description="Codice dello schema")]
+CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,50}$", description="Codice")]
 
 
 @router.get(
@@ -41,7 +44,7 @@ async def list_schemes(
     summary="Elenca i codici di uno schema (macro-aree, LEPS, schede PPT, fondi...)",
 )
 async def list_codes(
-    scheme: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")],
+    scheme: Scheme,
     session: SessionDep,
     _: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
@@ -54,3 +57,50 @@ async def list_codes(
         limit=page.limit,
         offset=page.offset,
     )
+
+
+@router.put(
+    "/{scheme}",
+    response_model=SchemeOut,
+    operation_id="put_classification_scheme",
+    summary="Crea uno schema di classificazione o lo modifica (If-Match se esiste)",
+    responses={201: {"description": "Schema creato"}},
+)
+async def put_classification_scheme(
+    scheme: Scheme,
+    body: SchemeIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _: Admin,
+) -> SchemeOut:
+    found, created = await service.put_scheme(
+        session, scheme, body, lambda v: check_if_match(request, v)
+    )
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag_of(found.version)
+    return SchemeOut.model_validate(found, from_attributes=True)
+
+
+@router.put(
+    "/{scheme}/codes/{code}",
+    response_model=CodeOut,
+    operation_id="put_classification_code",
+    summary="Aggiunge un codice a uno schema o lo modifica (If-Match se esiste)",
+    responses={201: {"description": "Codice creato"}},
+)
+async def put_classification_code(
+    scheme: Scheme,
+    code: CodePath,
+    body: CodeIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _: Admin,
+) -> CodeOut:
+    found, created = await service.put_code(
+        session, scheme, code, body, lambda v: check_if_match(request, v)
+    )
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag_of(found.version)
+    return CodeOut.model_validate(found, from_attributes=True)

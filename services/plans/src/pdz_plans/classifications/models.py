@@ -13,6 +13,7 @@ class ClassificationScheme(SQLModel, table=True):
     name: str = Field(max_length=300)
     description: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=500)
+    version: int = Field(default=1)
 
 
 class ClassificationCode(SQLModel, table=True):
@@ -28,3 +29,4 @@ class ClassificationCode(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=2000)
     parent_code: str | None = Field(default=None, max_length=50)
     position: int = Field(default=0)
+    version: int = Field(default=1)

@@ -3,16 +3,24 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
-class SchemeOut(BaseModel):
-    code: str = Field(max_length=50)
-    name: str = Field(max_length=300)
+class SchemeIn(BaseModel):
+    name: str = Field(min_length=1, max_length=300)
     description: str | None = Field(None, max_length=2000)
     source: str | None = Field(None, max_length=500)
 
 
-class CodeOut(BaseModel):
-    scheme: str = Field(max_length=50)
+class SchemeOut(SchemeIn):
     code: str = Field(max_length=50)
-    label: str = Field(max_length=500)
+    version: int = Field(ge=1, json_schema_extra={"format": "int32"})
+
+
+class CodeIn(BaseModel):
+    label: str = Field(min_length=1, max_length=500)
     description: str | None = Field(None, max_length=2000)
     parent_code: str | None = Field(None, max_length=50)
+
+
+class CodeOut(CodeIn):
+    scheme: str = Field(max_length=50)
+    code: str = Field(max_length=50)
+    version: int = Field(ge=1, json_schema_extra={"format": "int32"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_plans.classifications.models import ClassificationCode, ClassificationScheme
+from pdz_plans.classifications.schemas import CodeIn, SchemeIn
+from pdz_plans.common import assign
 from pdz_shared.errors import NotFound
 
 SEED = Path(__file__).with_name("seed.yaml")
@@ -87,3 +90,57 @@ async def known(session: AsyncSession) -> set[tuple[str, str]]:
     await ensure_seeded(session)
     rows = await session.exec(select(ClassificationCode.scheme, ClassificationCode.code))
     return {(s, c) for s, c in rows.all()}
+
+
+async def put_scheme(
+    session: AsyncSession, code: str, data: SchemeIn, if_match: Callable[[int], None]
+) -> tuple[ClassificationScheme, bool]:
+    """Creates the scheme, or updates it after ``if_match`` accepts its version."""
+    await ensure_seeded(session)
+    found = await session.get(ClassificationScheme, code)
+    if found is None:
+        found = ClassificationScheme(code=code, **data.model_dump())
+        session.add(found)
+        await session.flush()
+        return found, True
+    if_match(found.version)
+    if assign(found, data.model_dump()):
+        found.version += 1
+        session.add(found)
+    return found, False
+
+
+async def put_code(
+    session: AsyncSession,
+    scheme_code: str,
+    code: str,
+    data: CodeIn,
+    if_match: Callable[[int], None],
+) -> tuple[ClassificationCode, bool]:
+    await scheme(session, scheme_code)
+    found = (
+        await session.exec(
+            select(ClassificationCode).where(
+                ClassificationCode.scheme == scheme_code, ClassificationCode.code == code
+            )
+        )
+    ).first()
+    if found is None:
+        position = (
+            await session.exec(
+                select(func.count())
+                .select_from(ClassificationCode)
+                .where(ClassificationCode.scheme == scheme_code)
+            )
+        ).one()
+        found = ClassificationCode(
+            scheme=scheme_code, code=code, position=int(position), **data.model_dump()
+        )
+        session.add(found)
+        await session.flush()
+        return found, True
+    if_match(found.version)
+    if assign(found, data.model_dump()):
+        found.version += 1
+        session.add(found)
+    return found, False
