@@ -219,3 +219,12 @@ async def test_reimport_without_a_scheda_keeps_it_and_says_so(harness: Harness) 
         "skipped": 0,
     }
     assert await count(harness, "objective") == 2
+
+
+async def test_xlsx_export_survives_control_characters(harness: Harness) -> None:
+    doc = small_plan()
+    doc["objectives"][0]["description"] = "Testo\x0cdal PDF\x07"
+    async with harness.client(harness.token(roles=["udp_admin"], ambiti=[AMBITO])) as c:
+        report = (await upload(c, doc)).json()
+        r = await c.get(f"/v1/plans/{report['plan_id']}/export", params={"format": "xlsx"})
+    assert r.status_code == 200

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from pdz_plans.imports.normalize import FORMAT, Unusable
@@ -144,6 +145,14 @@ LIST_CELLS = {"parent_codes", "shared_with_ambiti", "partners", "powers"}
 
 
 def _cell(key: str, value: Any) -> Any:
+    out = _cell_value(key, value)
+    if isinstance(out, str):
+        # Control characters (PDF form feeds...) are not allowed in XLSX cells.
+        out = ILLEGAL_CHARACTERS_RE.sub(" ", out)
+    return out
+
+
+def _cell_value(key: str, value: Any) -> Any:
     if value is None:
         return None
     if key in JSON_CELLS:
