@@ -279,6 +279,18 @@ def objective(o: dict[str, Any], family: str) -> dict[str, Any]:
         "answers": answers,
         "indicators": indicators,
     }
+    if family == "ppt":
+        # The ASST Franciacorta PPT covers Ambiti 5 Sebino, 6 Monte Orfano, 7 Oglio Ovest and
+        # 8 Bassa Bresciana Occidentale.
+        out["responsible_body"] = "ASST Franciacorta (Piano di Sviluppo del Polo Territoriale)"
+        out["shared_with_ambiti"] = [
+            AMBITO,
+            "AMBITO-06-MONTE-ORFANO",
+            "AMBITO-07-OGLIO-OVEST",
+            "AMBITO-08-BASSA-BRESCIANA-OCCIDENTALE",
+        ]
+    elif family == "sd":
+        out["responsible_body"] = "Coordinamento provinciale degli Uffici di Piano (ATS Brescia)"
     if isinstance(description, (list, dict)):
         out["description"] = "\n".join(text_of(description))
     elif description:

@@ -211,6 +211,8 @@ async def test_sebino_plan_is_published_with_its_comuni_and_governance(harness: 
             "PPT-26",
             "PPT-29",
         ]
+        ppt = r.json()["items"][0]
+        assert (ppt["scope"], len(ppt["shared_with_ambiti"])) == ("polo_territoriale", 4)
         r = await c.get(
             f"/v1/plans/{report['plan_id']}/objectives",
             params={"scheme": "leps", "code": "PUA-UVM"},
