@@ -79,7 +79,9 @@ async def test_replayed_and_republished_events_change_nothing(
     finally:
         stop.set()
         await asyncio.gather(task, return_exceptions=True)
-    assert outcomes == ["processed"] * 3 + ["duplicate"] * 3 + ["processed"]
+    # Keys spread over partitions, so only the first three are ordered before the rest.
+    assert outcomes[:3] == ["processed"] * 3
+    assert sorted(outcomes[3:]) == ["duplicate"] * 3 + ["processed"]
     after_replay = await snapshot(harness)
     assert after_replay == before
     assert after_replay[-1] == ("facts", 3)
