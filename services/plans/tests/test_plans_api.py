@@ -233,6 +233,15 @@ async def test_objective_and_indicator_updates_need_if_match(harness: Harness) -
         r = await c.put(iurl, json=change, headers={"If-Match": 'W/"1"'})
         assert r.status_code == 200 and r.json()["target"]["value"] == 80
         assert (await c.put(iurl, json=change, headers={"If-Match": 'W/"1"'})).status_code == 412
+        history = await c.get(
+            f"/v1/plans/{plan['id']}/history",
+            params={"entity": "objective", "entity_id": obj["id"]},
+        )
+        assert [(h["version"], h["action"]) for h in history.json()["items"]] == [
+            (2, "updated"),
+            (1, "created"),
+        ]
+        assert history.json()["items"][0]["changes"]["title"] == {"from": "A", "to": "B"}
     other = harness.token(roles=["udp_admin"], ambiti=[OTHER])
     async with harness.client(other) as c:
         assert (await c.get(url)).status_code == 404

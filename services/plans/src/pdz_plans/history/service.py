@@ -46,11 +46,19 @@ async def record(
 
 
 async def for_plan(
-    session: AsyncSession, plan_id: uuid.UUID, *, entity: str | None, limit: int, offset: int
+    session: AsyncSession,
+    plan_id: uuid.UUID,
+    *,
+    entity: str | None,
+    entity_id: str | None = None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[ChangeRecord], int]:
     query = select(ChangeRecord).where(ChangeRecord.plan_id == plan_id)
     if entity:
         query = query.where(ChangeRecord.entity == entity)
+    if entity_id:
+        query = query.where(ChangeRecord.entity_id == entity_id)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = await session.exec(
         query.order_by(col(ChangeRecord.id).desc()).limit(limit).offset(offset)

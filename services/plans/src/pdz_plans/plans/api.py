@@ -121,10 +121,18 @@ async def list_plan_history(
     principal: CurrentPrincipal,
     page: Paging,
     entity: Annotated[str | None, Query(pattern=r"^(plan|objective|indicator)$")] = None,
+    entity_id: Annotated[
+        uuid.UUID | None, Query(description="Solo le modifiche di questa scheda o indicatore")
+    ] = None,
 ) -> Page[ChangeOut]:
     await service.get(session, principal, plan_id)
     rows, total = await history.for_plan(
-        session, plan_id, entity=entity, limit=page.limit, offset=page.offset
+        session,
+        plan_id,
+        entity=entity,
+        entity_id=str(entity_id) if entity_id else None,
+        limit=page.limit,
+        offset=page.offset,
     )
     return Page(
         items=[ChangeOut.model_validate(r, from_attributes=True) for r in rows],
