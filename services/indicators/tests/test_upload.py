@@ -116,3 +116,20 @@ async def test_xlsx_upload(harness: Harness) -> None:
             "/v1/reported-values/upload", content=b"x", headers={"Content-Type": "text/csv"}
         )
         assert r.status_code == 403
+
+
+async def test_backwards_cycle_is_refused(harness: Harness) -> None:
+    await sc.deliver(harness, *sc.territories())
+    token = harness.token(roles=["udp_admin"], ambiti=[sc.A5])
+    async with harness.client(token) as c:
+        r = await c.post(
+            "/v1/reported-values",
+            json={
+                "metric": "posti_sad",
+                "territory_code": sc.A5,
+                "period": "2027-2025",
+                "value": 1,
+            },
+        )
+        assert r.status_code == 422
+        assert r.json()["invalid_params"][0]["name"] == "body.period"

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 METRIC = r"^[a-z][a-z0-9_]{0,99}$"
 PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-[0-9]{4})?$"
@@ -20,6 +20,14 @@ class ReportedValueIn(BaseModel):
     )
     value: Decimal = Field(ge=-1e12, le=1e12, max_digits=18, decimal_places=4, examples=[12])
     note: str | None = Field(None, max_length=1000)
+
+    @field_validator("period")
+    @classmethod
+    def _real_period(cls, value: str) -> str:
+        from pdz_indicators.values.periods import parse_period
+
+        parse_period(value)  # a cycle must end after it starts, within ten years
+        return value
 
 
 class ReportedValueOut(ReportedValueIn):

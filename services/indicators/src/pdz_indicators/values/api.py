@@ -79,6 +79,16 @@ IndicatorDep = Annotated[Indicator, Depends(get_indicator)]
 def _labels(
     indicator: Indicator, period: str | None, first: str | None, last: str | None
 ) -> list[str]:
+    for name, label in (("period", period), ("from", first), ("to", last)):
+        if label is not None:
+            try:
+                parse_period(label)
+            except ValueError as exc:
+                raise Unprocessable(
+                    f"Periodo non valido: {label}",
+                    f"Invalid period: {label}",
+                    invalid_params=[{"name": name, "reason": "invalid period"}],
+                ) from exc
     if period:
         return [period]
     if first or last:
