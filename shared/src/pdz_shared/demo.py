@@ -78,7 +78,37 @@ def territory_units() -> list[dict[str, object]]:
     return units
 
 
-def load(base_urls: dict[str, str], token: str) -> None:
+DEMO_RECIPIENTS = [
+    # The people of the Sebino demo who receive notifications (casework's demo acts as them).
+    {
+        "sub": "demo-pua-iseo",
+        "email": "pua.iseo@demo.pdz.example.it",
+        "roles": ["pua_operator"],
+        "language": "it",
+    },
+    {
+        "sub": "demo-as-sebino",
+        "email": "assistente.sociale@demo.pdz.example.it",
+        "roles": ["social_worker"],
+        "language": "it",
+    },
+    {
+        "sub": "demo-udp-sebino",
+        "email": "ufficio.piano@demo.pdz.example.it",
+        "roles": ["udp_admin", "udp_viewer"],
+        "language": "it",
+    },
+    {
+        "sub": "dev-user",
+        "email": "dev.user@demo.pdz.example.it",
+        "roles": ["pua_operator", "udp_admin"],
+        "language": "en",
+    },
+]
+
+
+def load(base_urls: dict[str, str], token: str, *, cases: int = 0) -> None:
+    """Territory, the Sebino plan, notification recipients and (``cases`` > 0) a caseload."""
     headers = {"Authorization": f"Bearer {token}"}
     if "plans" in base_urls:
         with httpx.Client(base_url=base_urls["plans"], headers=headers, timeout=30) as client:
@@ -110,3 +140,29 @@ def load(base_urls: dict[str, str], token: str) -> None:
                     "inconsistencies)",
                     flush=True,
                 )
+    if "notifications" in base_urls:
+        with httpx.Client(
+            base_url=base_urls["notifications"], headers=headers, timeout=30
+        ) as client:
+            for person in DEMO_RECIPIENTS:
+                body = {k: v for k, v in person.items() if k != "sub"}
+                r = client.put(f"/v1/recipients/{person['sub']}", json={**body, "ambiti": [SEBINO]})
+                if r.status_code not in (200, 201, 428):  # 428: already there
+                    raise RuntimeError(f"demo recipient: {r.status_code} {r.text}")
+        print(f"[pdz dev] demo: {len(DEMO_RECIPIENTS)} notification recipients", flush=True)
+    if cases and "casework" in base_urls:
+        import subprocess
+        import sys
+
+        subprocess.run(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "pdz_casework.demo",
+                "--base-url",
+                base_urls["casework"],
+                "--count",
+                str(cases),
+            ],
+            check=True,
+        )

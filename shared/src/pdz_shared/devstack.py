@@ -242,6 +242,7 @@ def load_demo(stack: Stack, common: CommonSettings) -> None:
             if svc in stack.database_urls
         },
         token,
+        cases=int(os.environ.get("PDZ_DEMO_CASES", "300")),
     )
 
 
@@ -250,6 +251,7 @@ def up(repo: Path, common: CommonSettings) -> None:
         repo,
         database_url=os.environ.get("DATABASE_URL"),
         bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+        show_mail=True,
     )
     stopping = False
 
