@@ -294,3 +294,40 @@ async def test_facts_before_the_territories_are_summed_once_the_hierarchy_arrive
     assert v[(sc.DIST, "2025")] == (Decimal("50.000000"), None)
     assert v[(sc.ATS, "2025")] == (Decimal("50.000000"), None)
     assert v[(sc.A5, "2025-03")] == (Decimal("50.000000"), None)
+
+
+async def test_population_age_bands(harness: Harness) -> None:
+    """Age conditions count whole bands; a band source (not plans yet) is simulated here."""
+    await setup(harness)
+    rows = [  # Iseo 2025: T by band, and F by band
+        ("T", 0, 17, 1500),
+        ("T", 18, 64, 5000),
+        ("T", 65, 74, 1200),
+        ("T", 75, 999, 1300),
+        ("F", 0, 17, 700),
+        ("F", 65, 74, 650),
+        ("T", 0, 999, 9000),
+    ]
+    async with harness.factory() as s:
+        for sex, a, b, n in rows:
+            await s.execute(
+                text(
+                    "INSERT INTO population (territory_code, year, sex, age_from, age_to, count,"
+                    " version) VALUES (:t, 2025, :s, :a, :b, :n, 1)"
+                ),
+                {"t": sc.ISEO, "s": sex, "a": a, "b": b, "n": n},
+            )
+        await s.commit()
+    await sc.deliver(
+        harness,
+        sc.indicator("P65", "population(age >= 65)", unit="n."),
+        sc.indicator("P75", "population(age > 74)", unit="n."),
+        sc.indicator("MINORI-F", 'population(age < 18 and sex = "F")', unit="n."),
+        sc.indicator("TUTTI", "population()", unit="n."),
+        sc.indicator("QUOTA65", "population(age >= 65) / population() * 100"),
+    )
+    assert (await values(harness, "P65"))[(sc.ISEO, "2025")][0] == Decimal("2500")
+    assert (await values(harness, "P75"))[(sc.ISEO, "2025")][0] == Decimal("1300")
+    assert (await values(harness, "MINORI-F"))[(sc.ISEO, "2025")][0] == Decimal("700")
+    assert (await values(harness, "TUTTI"))[(sc.ISEO, "2025")][0] == Decimal("9000")
+    assert (await values(harness, "QUOTA65"))[(sc.A5, "2025")][0] == Decimal("27.777778")

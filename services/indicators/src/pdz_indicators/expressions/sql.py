@@ -224,9 +224,9 @@ class Compiler:
             # without a condition on sex only T rows count, without one on age only all-ages rows.
             cond += " AND " + ("p.sex IN ('M', 'F')" if "sex" in mentions else "p.sex = 'T'")
             cond += " AND " + (
-                "NOT (p.age_from = 0 AND p.age_to IS NULL)"
+                "NOT (p.age_from = 0 AND p.age_to = 999)"
                 if "age" in mentions
-                else "(p.age_from = 0 AND p.age_to IS NULL)"
+                else "(p.age_from = 0 AND p.age_to = 999)"
             )
             base = "SELECT CAST(sum(p.count) AS NUMERIC) FROM population p WHERE p.year = :p_year"
             sql = (
@@ -306,15 +306,15 @@ class Compiler:
             return f"(p.sex {_SQL_OPS[node.op]} {self.bind(node.right.value, String())})"
         assert isinstance(node.right, Number)
         n = self.bind(int(node.right.value), Integer())
-        # Population is kept in age bands [age_from, age_to] (age_to NULL = and over): a band
+        # Population is kept in age bands [age_from, age_to] (age_to 999 = and over): a band
         # counts when every age in it satisfies the condition.
         return {
             ">=": f"(p.age_from >= {n})",
             ">": f"(p.age_from > {n})",
-            "<=": f"(p.age_to IS NOT NULL AND p.age_to <= {n})",
-            "<": f"(p.age_to IS NOT NULL AND p.age_to < {n})",
+            "<=": f"(p.age_to <= {n})",
+            "<": f"(p.age_to < {n})",
             "=": f"(p.age_from = {n} AND p.age_to = {n})",
-            "!=": f"(NOT (p.age_from = {n} AND p.age_to IS NOT DISTINCT FROM {n}))",
+            "!=": f"(NOT (p.age_from = {n} AND p.age_to = {n}))",
         }[node.op]
 
 

@@ -12,7 +12,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.catalog import BY_CE_TYPE, FactType
-from pdz_indicators.facts.models import Fact, Population
+from pdz_indicators.facts.models import OPEN_AGE, Fact, Population
 from pdz_indicators.values import service as values
 from pdz_indicators.values.periods import ROME, local_day
 from pdz_shared.contracts import casework as cw
@@ -95,19 +95,18 @@ async def on_population(session: AsyncSession, event: CloudEvent) -> None:
             year=data.year,
             sex=sex,
             age_from=0,
-            age_to=None,
+            age_to=OPEN_AGE,
             count=count,
             source=data.source,
             version=data.version,
         )
         table = Population.__table__  # type: ignore[attr-defined]
         stmt = stmt.on_conflict_do_update(
-            index_elements=["territory_code", "year", "sex", "age_from"],
+            index_elements=["territory_code", "year", "sex", "age_from", "age_to"],
             set_={
                 "count": stmt.excluded.count,
                 "version": stmt.excluded.version,
                 "source": stmt.excluded.source,
-                "age_to": None,
             },
             where=table.c.version < stmt.excluded.version,
         )

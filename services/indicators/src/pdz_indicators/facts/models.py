@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String
+from sqlalchemy import BigInteger, Column, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -39,6 +39,9 @@ class Fact(SQLModel, table=True):
     )
 
 
+OPEN_AGE = 999  # the upper bound of an open band ("85 and over", "all ages")
+
+
 class Population(SQLModel, table=True):
     """Resident population of a territory per year, by sex (M, F or T = all) and age band."""
 
@@ -48,7 +51,7 @@ class Population(SQLModel, table=True):
     year: int = Field(primary_key=True)
     sex: str = Field(primary_key=True, max_length=1)
     age_from: int = Field(primary_key=True)
-    age_to: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    age_to: int = Field(default=OPEN_AGE, primary_key=True, description="999: and over")
     count: int
     source: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     version: int = 1
