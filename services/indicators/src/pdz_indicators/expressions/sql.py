@@ -161,6 +161,8 @@ class Compiler:
             return f"CAST({self.bind(node.value, Numeric())} AS NUMERIC)"
         if isinstance(node, Boolean):
             return "TRUE" if node.value else "FALSE"
+        if isinstance(node, StringNode):
+            return f"CAST({self.bind(node.value, String())} AS TEXT)"
         if isinstance(node, Unary):
             inner = self.expr(node.operand)
             return f"(NOT {inner})" if node.op == "not" else f"(-{inner})"
@@ -272,6 +274,14 @@ class Compiler:
             if node.op == "/":
                 return f"({left} / NULLIF({right}, 0))"
             return f"({left} {node.op} {right})"
+        if isinstance(node, Call):
+            if node.name == "if":
+                cond = self.condition(node.args[0], aliases)
+                a = self.operand(node.args[1], aliases)
+                b = self.operand(node.args[2], aliases)
+                return f"(CASE WHEN {cond} THEN {a} ELSE {b} END)"
+            fn = {"coalesce": "COALESCE", "min": "LEAST", "max": "GREATEST"}[node.name]
+            return f"{fn}({', '.join(self.operand(a, aliases) for a in node.args)})"
         return self.condition(node, aliases)
 
     def attribute(self, node: Attribute, aliases: dict[str, str]) -> str:
