@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +20,13 @@ async def on_territory_changed(session: AsyncSession, event: CloudEvent) -> None
     values = data.model_dump(
         include={"code", "name", "kind", "parent_codes", "ambito_code", "version", "changed_at"}
     )
+    before = (
+        await session.execute(
+            select(TABLE.c.kind, TABLE.c.parent_codes, TABLE.c.ambito_code).where(
+                TABLE.c.code == data.code
+            )
+        )
+    ).first()
     stmt = insert(Territory).values(**values)
     # Events of one unit arrive in order, but a replay may bring an older version: keep newest.
     stmt = stmt.on_conflict_do_update(
@@ -27,8 +35,11 @@ async def on_territory_changed(session: AsyncSession, event: CloudEvent) -> None
         where=TABLE.c.version < stmt.excluded.version,
     )
     result = await session.execute(stmt)
-    if getattr(result, "rowcount", 0):
+    hierarchy = (data.kind, list(data.parent_codes), data.ambito_code)
+    moved = before is None or (before[0], list(before[1]), before[2]) != hierarchy
+    if getattr(result, "rowcount", 0) and moved:
         # The hierarchy changed: values summed over it (ambito, distretto, ASST, ATS) may too.
+        # A new name or ISTAT code changes no value.
         await indicator_values.recompute_all(session)
 
 
