@@ -165,6 +165,18 @@ async def test_discharges_channel_share_and_average_days_home(harness: Harness) 
     assert days[(sc.MARONE, "2025-04")] == (Decimal("10.000000"), None)
     assert days[(sc.ISEO, "2025-Q2")] == (Decimal("3.000000"), None)  # c3 is not home
     assert days[(sc.A5, "2025-05")] == (None, "no_data")
+    async with harness.factory() as s:
+        small = (
+            await s.execute(
+                text(
+                    "SELECT v.small_cell FROM indicator_value v JOIN indicator i "
+                    "USING (indicator_id) WHERE i.code = 'DIM-GG' AND v.territory_code = :t "
+                    "AND v.period = '2025'"
+                ),
+                {"t": sc.A5},
+            )
+        ).scalar_one()
+    assert small is True  # an average over 2 people is a small cell too
 
 
 async def test_division_by_zero_has_its_reason(harness: Harness) -> None:

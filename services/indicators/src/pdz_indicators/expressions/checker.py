@@ -213,6 +213,7 @@ def dependencies(node: Node, deps: Dependencies | None = None) -> Dependencies:
         deps.counts_people = True
     elif isinstance(node, AvgDays):
         deps.facts.update((node.start, node.end))
+        deps.counts_people = True
     elif isinstance(node, Reported):
         deps.reported.add(node.metric)
     elif isinstance(node, Population):

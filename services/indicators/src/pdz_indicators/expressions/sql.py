@@ -40,7 +40,7 @@ from pdz_indicators.expressions.syntax import (
 from pdz_indicators.expressions.syntax import String as StringNode
 
 MissingPolicy = Literal["skip_if_any_missing", "skip_if_all_missing", "zero"]
-LeafKind = Literal["count", "avg_days", "reported", "population"]
+LeafKind = Literal["count", "avg_days", "reported", "population", "people"]
 
 CONTEXT_TYPES: dict[str, TypeEngine[Any]] = {
     "t_code": String(),
@@ -194,9 +194,11 @@ class Compiler:
                 if node.where
                 else "TRUE"
             )
-            sql = (
-                "(SELECT CAST(avg(CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) - "
-                "CAST((s.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)) AS NUMERIC) "
+            days = (
+                "CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) - "
+                "CAST((s.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)"
+            )
+            body = (
                 "FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs FROM fact s0 "
                 f"WHERE s0.fact_type = {self.bind(node.start, String())} "
                 "AND s0.case_id = e.case_id AND CAST((s0.fact_at AT TIME ZONE "
@@ -207,7 +209,9 @@ class Compiler:
                 f"WHERE e.fact_type = {self.bind(node.end, String())} AND {_scope('e')} "
                 f"AND e.fact_at >= :p_from AND e.fact_at < :p_to AND {cond})"
             )
-            return self.leaf("avg_days", sql)
+            # How many people the average is about: not an input, but a small cell if 1-4.
+            self.leaves.append(Leaf(f"l{len(self.leaves)}", "people", f"(SELECT count(*) {body}"))
+            return self.leaf("avg_days", f"(SELECT CAST(avg({days}) AS NUMERIC) {body}")
         if isinstance(node, Reported):
             m = self.bind(node.metric, String())
             base = (

@@ -178,15 +178,16 @@ async def _compute_batch(
                 }
                 for leaf in c.leaves
             }
-            missing = [k for k, v in raw.items() if v is None]
+            inputs_only = {leaf.name: raw[leaf.name] for leaf in c.leaves if leaf.kind != "people"}
+            missing = [k for k, v in inputs_only.items() if v is None]
             small = any(
-                leaf.kind == "count"
+                leaf.kind in ("count", "people")
                 and raw[leaf.name] is not None
                 and SMALL_CELL[0] <= raw[leaf.name] <= SMALL_CELL[1]
                 for leaf in c.leaves
             )
             if (policy == "skip_if_any_missing" and missing) or (
-                policy == "skip_if_all_missing" and raw and len(missing) == len(raw)
+                policy == "skip_if_all_missing" and inputs_only and len(missing) == len(inputs_only)
             ):
                 reason = "no_data"
             elif row["value"] is None:
