@@ -109,7 +109,79 @@ async def memory(ctx: Context) -> list[Figure]:
         hello.wait()
 
 
+async def intake(ctx: Context) -> list[Figure]:
+    from bench.scenarios import intake_rate
+
+    r = await intake_rate(ctx.server_url, ctx.quick)
+    value, base = r["casework"]["per_second"], r["baseline"]["per_second"]
+    ok = value >= 0.5 * base and value >= 1000
+    return [
+        Figure(
+            "discharge intake",
+            "bundles accepted per second",
+            value,
+            "1/s",
+            base,
+            ">= 0.5x and >= 1000/s",
+            ok,
+            r,
+        )
+    ]
+
+
+async def latency(ctx: Context) -> list[Figure]:
+    from bench.scenarios import end_to_end_latency
+
+    r = await end_to_end_latency(ctx.quick)
+    lost = r["accepted"] - r["notified"]
+    return [
+        Figure(
+            "end-to-end latency",
+            f"p{p} discharge->inbox",
+            r[f"p{p}_ms"],
+            "ms",
+            None,
+            "p99 < 1000 ms" if p == 99 else "-",
+            r["p99_ms"] < 1000 and not lost,
+            r,
+        )
+        for p in (50, 95, 99)
+    ]
+
+
+async def email(ctx: Context) -> list[Figure]:
+    from bench.scenarios import email_throughput
+
+    r = await email_throughput(ctx.stack.repo / ".build" / "bench-logs", ctx.quick)
+    p = r["platform"]
+    return [
+        Figure(
+            "notifications",
+            "e-mails per second into SMTP sink",
+            p["per_second"],
+            "1/s",
+            r["baseline_per_second"],
+            ">= 500/s",
+            p["per_second"] >= 500,
+            r,
+        ),
+        Figure(
+            "notifications",
+            "duplicate e-mails",
+            p["duplicates"],
+            "mails",
+            None,
+            "0",
+            p["duplicates"] == 0 and p["received"] == p["expected"],
+            r,
+        ),
+    ]
+
+
 BENCHMARKS: dict[str, Callable[[Context], Coroutine[Any, Any, list[Figure]]]] = {
+    "intake": intake,
+    "latency": latency,
+    "email": email,
     "memory": memory,
 }
 
@@ -143,6 +215,10 @@ def main(
     if bootstrap is None:
         broker = devinfra.start_tansu()
         bootstrap = broker.bootstrap
+    os.environ["PDZ_KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    from pdz_shared.settings import common_settings
+
+    common_settings.cache_clear()
     prefix = f"pdz_bench{int(time.time())}_"
     stack = devstack.start(
         REPO,

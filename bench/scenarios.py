@@ -1,0 +1,314 @@
+"""Benchmarks that drive the platform through its public APIs and topics."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.load import closed_loop
+from pdz_shared import devinfra
+from pdz_shared.auth import mint_token
+from pdz_shared.db import sync_url
+from pdz_shared.settings import common_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "services" / "casework" / "samples" / "dimissione-protetta-sebino.json"
+CASEWORK = "http://127.0.0.1:8003"
+NOTIFICATIONS = "http://127.0.0.1:8004"
+SEBINO = "AMBITO-05-SEBINO"
+CASE_IN_BODY = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+
+
+def token(sub: str, *roles: str) -> str:
+    return mint_token(
+        common_settings(), sub=sub, roles=list(roles), ambiti=[SEBINO], ttl_seconds=7200
+    )
+
+
+def bundle_factory(run: str) -> Any:
+    """A distinct discharge bundle per index: its own encounter and patient."""
+    from codicefiscale import codicefiscale
+
+    template = json.loads(SAMPLE.read_text())
+
+    def make(i: int) -> bytes:
+        data = copy.deepcopy(template)
+        patient = data["entry"][2]["resource"]
+        cf = codicefiscale.encode(
+            lastname="Rossi",
+            firstname=f"Bench{run}{i}",
+            gender="F",
+            birthdate=f"{1 + i % 28:02d}/0{1 + i % 9}/19{30 + i % 60}",
+            birthplace="Iseo",
+        )
+        patient["identifier"][0]["value"] = cf
+        patient.pop("gender", None)
+        patient.pop("birthDate", None)
+        data["entry"][3]["resource"]["identifier"][0]["value"] = f"BENCH-{run}-{i:07d}"
+        return json.dumps(data).encode()
+
+    return make
+
+
+async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
+    """Discharges accepted per second: casework vs a bare FastAPI + asyncpg endpoint."""
+    import os
+    import subprocess
+    import sys
+
+    total, concurrency = (300, 16) if quick else (3000, 32)
+    make = bundle_factory(uuid.uuid4().hex[:6])
+    bodies = [make(i) for i in range(total)]
+    asst = token("bench-asst", "asst_system")
+    casework = await closed_loop(
+        f"{CASEWORK}/v1/discharges",
+        lambda i: {
+            "method": "POST",
+            "content": bodies[i],
+            "headers": {"Content-Type": "application/fhir+json", "Authorization": f"Bearer {asst}"},
+        },
+        total=total,
+        concurrency=concurrency,
+    )
+
+    port = devinfra.free_port()
+    base = subprocess.Popen(  # noqa: S603, ASYNC220
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.baseline_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env={**os.environ, "BASELINE_DSN": sync_url(server_url)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        devinfra.wait_port("127.0.0.1", port)
+        await asyncio.sleep(1)
+        baseline = await closed_loop(
+            f"http://127.0.0.1:{port}/intake",
+            lambda i: {
+                "method": "POST",
+                "content": bodies[i],
+                "headers": {"Content-Type": "application/json"},
+            },
+            total=total,
+            concurrency=concurrency,
+        )
+    finally:
+        base.terminate()
+        base.wait()
+    return {"casework": casework.summary(), "baseline": baseline.summary()}
+
+
+async def end_to_end_latency(quick: bool) -> dict[str, Any]:
+    """Discharge posted → case opened → notification in the PUA operator's inbox, at a fixed
+    rate; latency = inbox message time - request time."""
+    rate, seconds = (50, 5) if quick else (200, 60)
+    pua = token("bench-pua", "pua_operator")
+    admin = mint_token(common_settings(), sub="bench-admin", roles=["platform_admin"])
+    async with httpx.AsyncClient(timeout=30) as client:
+        r = await client.put(
+            f"{NOTIFICATIONS}/v1/recipients/bench-pua",
+            json={
+                "email": "bench.pua@demo.pdz.example.it",
+                "roles": ["pua_operator"],
+                "ambiti": [SEBINO],
+                "language": "it",
+            },
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert r.status_code in (200, 201, 428), r.text
+    make = bundle_factory(uuid.uuid4().hex[:6])
+    asst = token("bench-asst", "asst_system")
+    sent_at: dict[str, float] = {}
+    errors = 0
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def post(i: int) -> None:
+            nonlocal errors
+            started = time.time()
+            r = await client.post(
+                f"{CASEWORK}/v1/discharges",
+                content=make(i),
+                headers={
+                    "Content-Type": "application/fhir+json",
+                    "Authorization": f"Bearer {asst}",
+                },
+            )
+            if r.status_code != 202 or not r.json().get("case_id"):
+                errors += 1
+                return
+            sent_at[r.json()["case_id"]] = started
+
+        tasks = []
+        begin = time.monotonic()
+        for i in range(rate * seconds):
+            delay = begin + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(post(i)))
+        await asyncio.gather(*tasks)
+        achieved = len(tasks) / (time.monotonic() - begin)
+
+        seen: dict[str, float] = {}
+        deadline = time.monotonic() + 60
+        while len(seen) < len(sent_at) and time.monotonic() < deadline:
+            offset = 0
+            while True:
+                page = (
+                    await client.get(
+                        f"{NOTIFICATIONS}/v1/inbox",
+                        params={"limit": 500, "offset": offset},
+                        headers={"Authorization": f"Bearer {pua}"},
+                    )
+                ).json()
+                for item in page["items"]:
+                    for case_id in CASE_IN_BODY.findall(item["body"]):
+                        if case_id in sent_at and case_id not in seen:
+                            seen[case_id] = (
+                                datetime.fromisoformat(item["created_at"])
+                                .astimezone(UTC)
+                                .timestamp()
+                            )
+                offset += len(page["items"])
+                if offset >= page["total"] or not page["items"]:
+                    break
+            if len(seen) < len(sent_at):
+                await asyncio.sleep(1)
+    latencies = sorted((seen[c] - sent_at[c]) * 1000 for c in seen)
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+
+    return {
+        "sent": rate * seconds,
+        "rate_target": rate,
+        "rate_achieved": round(achieved, 1),
+        "accepted": len(sent_at),
+        "errors": errors,
+        "notified": len(seen),
+        "p50_ms": round(pct(50), 1),
+        "p95_ms": round(pct(95), 1),
+        "p99_ms": round(pct(99), 1),
+    }
+
+
+async def email_throughput(stack_logs: Path, quick: bool) -> dict[str, Any]:
+    """E-mails per second into the local SMTP sink, duplicates counted, vs raw aiosmtplib."""
+    from email.message import EmailMessage
+
+    import aiosmtplib
+
+    from pdz_shared.contracts import casework as contract
+    from pdz_shared.events.cloudevents import CloudEvent
+    from pdz_shared.events.kafka import KafkaConfig, make_producer
+
+    events, recipients = (100, 5) if quick else (1000, 5)
+    admin = mint_token(common_settings(), sub="bench-admin", roles=["platform_admin"])
+    ambito = f"AMBITO-BENCH-{uuid.uuid4().hex[:6]}"
+    async with httpx.AsyncClient(timeout=30) as client:
+        for n in range(recipients):
+            r = await client.put(
+                f"{NOTIFICATIONS}/v1/recipients/bench-mail-{ambito}-{n}",
+                json={
+                    "email": f"pua{n}.{ambito.lower()}@bench.pdz.example.it",
+                    "roles": ["pua_operator"],
+                    "ambiti": [ambito],
+                    "language": "it",
+                },
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            assert r.status_code in (200, 201), r.text
+    log = stack_logs / "smtp-sink.log"
+    marker = "@bench.pdz.example.it"
+    before = log.read_text(errors="replace").count(marker) if log.exists() else 0
+    producer = make_producer(KafkaConfig(common_settings().kafka_bootstrap_servers, "bench"))
+    await producer.start()
+    started = time.monotonic()
+    try:
+        for _ in range(events):
+            data = contract.DischargeReceived(
+                case_id=uuid.uuid4(),
+                ambito_code=ambito,
+                comune_code="COMUNE-ISEO",
+                source="asst_dimissione",
+                occurred_at=datetime.now(UTC),
+                discharge_id=uuid.uuid4(),
+                channel="kafka",
+                sending_organization="ASST",
+                planned_discharge_date=datetime.now(UTC).date(),
+                received_at=datetime.now(UTC),
+            )
+            event = CloudEvent.new(
+                source=contract.SOURCE,
+                type=contract.DISCHARGE_RECEIVED,
+                data=data.model_dump(mode="json"),
+                subject=str(data.case_id),
+            )
+            await producer.send(
+                contract.DISCHARGE_TOPIC,
+                event.kafka_value(),
+                key=str(data.case_id).encode(),
+                headers=event.kafka_headers(),
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+    expected = events * recipients
+    deadline = time.monotonic() + (60 if quick else 300)
+    mails: list[str] = []
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        mails = [m for m in text.split("--- mail from ") if ambito.lower() in m]
+        if len(mails) >= expected:
+            break
+        await asyncio.sleep(0.5)
+    elapsed = time.monotonic() - started
+    keys = [(CASE_IN_BODY.findall(m)[:1], m.split(" to ", 1)[1].split("\n", 1)[0]) for m in mails]
+    unique = {(tuple(k), r) for k, r in keys}
+    platform = {
+        "events": events,
+        "expected": expected,
+        "received": len(mails),
+        "duplicates": len(mails) - len(unique),
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(mails) / elapsed, 1),
+        "log_before": before,
+    }
+
+    async def raw(n: int) -> float:
+        t = time.monotonic()
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=1025)
+        await smtp.connect()
+        for i in range(n):
+            msg = EmailMessage()
+            msg["From"] = "bench@pdz.example.it"
+            msg["To"] = f"raw{i}@baseline.invalid"
+            msg["Subject"] = "baseline"
+            msg.set_content("baseline")
+            await smtp.send_message(msg)
+        await smtp.quit()
+        return time.monotonic() - t
+
+    raw_seconds = await raw(expected)
+    return {"platform": platform, "baseline_per_second": round(expected / raw_seconds, 1)}
