@@ -6,8 +6,8 @@
 1. the generated manifests match ``pdz_shared.contracts`` (``deploy/generate.py --check``);
 2. every overlay renders with ``kubectl kustomize`` (into ``.build/k8s/<overlay>.yaml``);
 3. built-in kinds validate with ``kubernetes-validate --strict`` against Kubernetes
-   ``K8S_VERSIONS``; Strimzi and CloudNativePG resources validate against the CRD schemas
-   vendored in ``deploy/crds`` (strict: unknown fields are errors, as a server with
+   ``K8S_VERSIONS``; Strimzi, CloudNativePG and Gateway API resources validate against the CRD
+   schemas vendored in ``deploy/crds`` (strict: unknown fields are errors, as a server with
    ``--validate=strict`` would say);
 4. platform rules that no schema expresses (below, ``policy()``);
 5. with ``--checkov``: checkov on the rendered manifests and the Dockerfile; every failed check
@@ -36,7 +36,13 @@ BUILD = REPO / ".build" / "k8s"
 OVERLAYS = sorted(p.name for p in (ROOT / "k8s" / "overlays").iterdir() if p.is_dir())
 # the oldest Kubernetes we support (matchLabelKeys in pod affinity is GA since 1.33) and the newest
 K8S_VERSIONS = os.environ.get("K8S_VERSIONS", "1.33.0 1.37.0").split()
-CR_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "barmancloud.cnpg.io")
+CR_GROUPS = (
+    "kafka.strimzi.io",
+    "postgresql.cnpg.io",
+    "barmancloud.cnpg.io",
+    "gateway.networking.k8s.io",
+)
+GATEWAY_NS_LABEL = "piano-di-zona.it/gateway"  # as deploy/generate.py: the APIs admit these
 SERVICES = ("plans", "indicators", "casework", "notifications")
 
 
@@ -140,7 +146,10 @@ def custom_resources(overlay: str, docs: list[dict[str, Any]], validators: Any) 
             errors.append(f"{name}: {where}: {e.message}")
     if errors:
         fail("crd-schema", f"{overlay}:\n  " + "\n  ".join(errors))
-    print(f"ok   {overlay}: {len(crs)} Strimzi/CloudNativePG resources valid against vendored CRDs")
+    print(
+        f"ok   {overlay}: {len(crs)} Strimzi/CloudNativePG/Gateway API resources valid against "
+        "vendored CRDs (strict)"
+    )
 
 
 # ------------------------------------------------------------------------------ 4 -------------
@@ -222,9 +231,152 @@ def policy(overlay: str, docs: list[dict[str, Any]]) -> None:
                 )
             if "Create" in acl["operations"] or "All" in acl["operations"]:
                 errors.append(f"KafkaUser/{u['metadata']['name']}: no Create/All (topics are CRs)")
+    errors += front_door(overlay, docs)
     if errors:
         fail("policy", f"{overlay}:\n  " + "\n  ".join(errors))
-    print(f"ok   {overlay}: platform policy (security contexts, secrets, network, replicas, ACLs)")
+    print(
+        f"ok   {overlay}: platform policy (security contexts, secrets, network, replicas, ACLs, "
+        "front door)"
+    )
+
+
+def _admits_gateway(netpol: dict[str, Any], port: int) -> bool:
+    """The NetworkPolicy lets namespaces labelled GATEWAY_NS_LABEL=true reach ``port``."""
+    for rule in netpol["spec"].get("ingress", []):
+        ports = [p.get("port") for p in rule.get("ports", [])]
+        if ports and port not in ports:
+            continue
+        for peer in rule.get("from", []):
+            labels = peer.get("namespaceSelector", {}).get("matchLabels", {})
+            if labels.get(GATEWAY_NS_LABEL) == "true" and "podSelector" not in peer:
+                return True
+    return False
+
+
+def front_door(overlay: str, docs: list[dict[str, Any]]) -> list[str]:
+    """The Gateway API front door serves /<svc>/... of every service as the devstack gateway does:
+    one HTTPRoute per service on the Gateway's HTTPS listener, prefix stripped, to the Service's
+    port whose pods listen on 8000 and admit the gateway's namespace; CORS allowlist set."""
+    from urllib.parse import urlsplit
+
+    errors: list[str] = []
+    get = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    gateways = [d for d in docs if d["kind"] == "Gateway"]
+    if len(gateways) != 1:
+        return [f"exactly one Gateway expected, found {len(gateways)}"]
+    gw = gateways[0]
+    gname = f"Gateway/{gw['metadata']['name']}"
+    common: dict[str, str] = next(  # generated: pdz-common-<hash>
+        (
+            d.get("data", {})
+            for d in docs
+            if d["kind"] == "ConfigMap" and d["metadata"]["name"].rsplit("-", 1)[0] == "pdz-common"
+        ),
+        {},
+    )
+    public_host = urlsplit(common.get("PDZ_PUBLIC_BASE_URL", "")).hostname
+    listeners = {}
+    for li in gw["spec"]["listeners"]:
+        listeners[li["name"]] = li
+        if li["protocol"] != "HTTPS" or li.get("tls", {}).get("mode", "Terminate") != "Terminate":
+            errors.append(f"{gname}/{li['name']}: HTTPS listener terminating TLS only")
+        refs = li.get("tls", {}).get("certificateRefs", [])
+        if not refs or any(r.get("kind", "Secret") != "Secret" or r.get("namespace") for r in refs):
+            errors.append(f"{gname}/{li['name']}: certificate from a Secret of its own namespace")
+        if li.get("allowedRoutes", {}).get("namespaces", {}).get("from", "Same") != "Same":
+            errors.append(f"{gname}/{li['name']}: allowedRoutes only from its own namespace")
+        if li.get("hostname") != public_host:
+            errors.append(
+                f"{gname}/{li['name']}: hostname {li.get('hostname')} is not the host of "
+                f"PDZ_PUBLIC_BASE_URL ({public_host})"
+            )
+    infra = gw["spec"].get("infrastructure", {}).get("labels", {})
+    if infra.get(GATEWAY_NS_LABEL) != "true":
+        errors.append(f"{gname}: spec.infrastructure.labels must carry {GATEWAY_NS_LABEL}=true")
+    routes = {d["metadata"]["name"]: d for d in docs if d["kind"] == "HTTPRoute"}
+    for svc in SERVICES:
+        rname = f"HTTPRoute/pdz-{svc}"
+        route = routes.pop(f"pdz-{svc}", None)
+        if route is None:
+            errors.append(f"{rname} missing: /{svc}/... is not served by the Gateway")
+            continue
+        spec = route["spec"]
+        for ref in spec.get("parentRefs", []):
+            if (
+                ref.get("kind", "Gateway") != "Gateway"
+                or ref["name"] != gw["metadata"]["name"]
+                or ref.get("namespace", gw["metadata"].get("namespace"))
+                != gw["metadata"].get("namespace")
+                or ref.get("sectionName") not in listeners
+            ):
+                errors.append(f"{rname}: parentRef {ref} is not a listener of {gname}")
+        if not spec.get("parentRefs"):
+            errors.append(f"{rname}: no parentRefs")
+        hosts = {li.get("hostname") for li in listeners.values()}
+        if not spec.get("hostnames") or not set(spec["hostnames"]) <= hosts:
+            errors.append(f"{rname}: hostnames {spec.get('hostnames')} not those of {gname}")
+        rules = spec.get("rules", [])
+        if len(rules) != 1:
+            errors.append(f"{rname}: one rule expected")
+            continue
+        rule = rules[0]
+        if [m.get("path") for m in rule.get("matches", [])] != [
+            {"type": "PathPrefix", "value": f"/{svc}"}
+        ]:
+            errors.append(f"{rname}: must match exactly PathPrefix /{svc}")
+        rewrites = [f for f in rule.get("filters", []) if f["type"] == "URLRewrite"]
+        if [f["urlRewrite"].get("path") for f in rewrites] != [
+            {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}
+        ]:
+            errors.append(f"{rname}: URLRewrite ReplacePrefixMatch / (strip /{svc})")
+        if any(f["type"] == "CORS" for f in rule.get("filters", [])):
+            errors.append(
+                f"{rname}: no CORS filter: the services answer CORS (PDZ_CORS_ORIGINS), both "
+                "would send Access-Control-Allow-Origin twice"
+            )
+        backends = rule.get("backendRefs", [])
+        service = get.get(("Service", f"pdz-{svc}"))
+        if len(backends) != 1 or backends[0].get("kind", "Service") != "Service":
+            errors.append(f"{rname}: exactly one Service backend")
+            continue
+        if backends[0]["name"] != f"pdz-{svc}" or service is None:
+            errors.append(f"{rname}: backend must be the rendered Service pdz-{svc}")
+            continue
+        ports = {p["port"]: p for p in service["spec"]["ports"]}
+        port = ports.get(backends[0].get("port"))
+        if port is None:
+            errors.append(f"{rname}: Service pdz-{svc} has no port {backends[0].get('port')}")
+            continue
+        api = get[("Deployment", f"pdz-{svc}-api")]["spec"]["template"]["spec"]["containers"][0]
+        target = port.get("targetPort", port["port"])
+        cport = next(
+            (
+                c["containerPort"]
+                for c in api.get("ports", [])
+                if target in (c["name"], c["containerPort"])
+            ),
+            None,
+        )
+        if cport != 8000:
+            errors.append(
+                f"{rname}: Service pdz-{svc} port {port['port']} must reach the API on 8000"
+            )
+        if not _admits_gateway(get[("NetworkPolicy", f"pdz-{svc}-api")], 8000):
+            errors.append(
+                f"NetworkPolicy/pdz-{svc}-api: admit {GATEWAY_NS_LABEL}=true namespaces on 8000"
+            )
+    errors += [f"HTTPRoute/{n}: not one of the services {SERVICES}" for n in routes]
+    try:
+        origins = json.loads(common.get("PDZ_CORS_ORIGINS", ""))
+    except json.JSONDecodeError:
+        origins = None
+    if not isinstance(origins, list) or not origins or not all(isinstance(o, str) for o in origins):
+        errors.append("ConfigMap/pdz-common: PDZ_CORS_ORIGINS must be a non-empty JSON list")
+    elif any(
+        o.strip() == "*" or (overlay == "prod" and not o.startswith("https://")) for o in origins
+    ):
+        errors.append(f"ConfigMap/pdz-common: PDZ_CORS_ORIGINS {origins}: no '*', https in prod")
+    return errors
 
 
 def code_matches(docs: list[dict[str, Any]]) -> None:
