@@ -84,18 +84,56 @@ async def _insert(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | 
     return None if row is None else uuid.UUID(str(row[0]))
 
 
+@dataclass
+class _Row:
+    """A delivery to insert, with what to do once it exists."""
+
+    values: dict[str, Any]
+    digest_minutes: int | None  # set: the delivery waits in a digest of this window
+
+
+async def _insert_many(session: AsyncSession, rows: list[_Row]) -> dict[uuid.UUID, _Row]:
+    """One INSERT for all the event's deliveries; the rows that already existed are left out."""
+    if not rows:
+        return {}
+    by_id = {uuid.uuid4(): r for r in rows}
+    stmt = (
+        insert(Delivery)
+        .values([{"id": i, **r.values} for i, r in by_id.items()])
+        .on_conflict_do_nothing(constraint="uq_delivery_once")
+        .returning(col(Delivery.id))
+    )
+    created = {uuid.UUID(str(r[0])) for r in (await session.execute(stmt)).all()}
+    return {i: r for i, r in by_id.items() if i in created}
+
+
 async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
     """Creates the deliveries of ``event`` in the caller's transaction (exactly once each)."""
     result = Planned()
     data = event.data
     ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
     seen: set[tuple[str, str]] = set()
-    cache: TemplateCache = {}
+    cache = TemplateCache()
+    planned: list[_Row] = []
     if ambito is not None:
         for rule in await rules_for(session, event.type, ambito):
             if not matches(rule.filters, data):
                 continue
-            await _plan_rule(session, event, rule, ambito, seen, result, cache)
+            planned += await _plan_rule(session, event, rule, ambito, seen, cache)
+    for delivery_id, row in (await _insert_many(session, planned)).items():
+        if row.digest_minutes is not None:
+            digest_id = await digests.add(
+                session, row.values["recipient"], row.values["channel"], row.digest_minutes
+            )
+            await session.execute(
+                text("UPDATE delivery SET digest_id = :d WHERE id = :id"),
+                {"d": digest_id, "id": delivery_id},
+            )
+            result.digested += 1
+        elif row.values["status"] == "skipped":
+            result.skipped += 1
+        else:
+            result.created += 1
     await _plan_webhooks(session, event, ambito, result)
     if result.created:
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
@@ -108,9 +146,9 @@ async def _plan_rule(
     rule: Rule,
     ambito: str,
     seen: set[tuple[str, str]],
-    result: Planned,
     cache: TemplateCache,
-) -> None:
+) -> list[_Row]:
+    planned: list[_Row] = []
     recipients = await recipients_for(session, rule, ambito, event.data)
     opted_out = await _opted_out(session, [r.sub for r in recipients], event.type)
     for recipient in recipients:
@@ -137,40 +175,30 @@ async def _plan_rule(
                 _context(event, recipient),
                 cache,
             )
-            delivery_id = await _insert(
-                session,
-                {
-                    "event_id": event.id,
-                    "event_type": event.type,
-                    "ambito_code": ambito,
-                    "recipient": recipient.sub,
-                    "channel": channel,
-                    "rule_id": rule.id,
-                    "critical": rule.critical,
-                    "status": "digested" if digest else status,
-                    "language": recipient.language,
-                    "address": recipient.email if channel == "email" else None,
-                    "subject": message.subject,
-                    "body": message.body,
-                    "last_error": reason,
-                    "next_attempt_at": utcnow(),
-                    "created_at": utcnow(),
-                    "updated_at": utcnow(),
-                },
-            )
-            if delivery_id is None:
-                continue
-            if digest and rule.digest_minutes is not None:
-                digest_id = await digests.add(session, recipient.sub, channel, rule.digest_minutes)
-                await session.execute(
-                    text("UPDATE delivery SET digest_id = :d WHERE id = :id"),
-                    {"d": digest_id, "id": delivery_id},
+            planned.append(
+                _Row(
+                    {
+                        "event_id": event.id,
+                        "event_type": event.type,
+                        "ambito_code": ambito,
+                        "recipient": recipient.sub,
+                        "channel": channel,
+                        "rule_id": rule.id,
+                        "critical": rule.critical,
+                        "status": "digested" if digest else status,
+                        "language": recipient.language,
+                        "address": recipient.email if channel == "email" else None,
+                        "subject": message.subject,
+                        "body": message.body,
+                        "last_error": reason,
+                        "next_attempt_at": utcnow(),
+                        "created_at": utcnow(),
+                        "updated_at": utcnow(),
+                    },
+                    rule.digest_minutes if digest else None,
                 )
-                result.digested += 1
-            elif status == "skipped":
-                result.skipped += 1
-            else:
-                result.created += 1
+            )
+    return planned
 
 
 async def _plan_webhooks(
