@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -39,6 +39,35 @@ class Stack:
     database_urls: dict[str, str]
     processes: list[tuple[str, subprocess.Popen[bytes]]]
     broker: devinfra.Broker | None
+    specs: dict[str, tuple[list[str], dict[str, str], Path | None]] = field(default_factory=dict)
+
+    def spawn(
+        self, name: str, argv: list[str], env: dict[str, str], log: Path | None
+    ) -> subprocess.Popen[bytes]:
+        out = open(log, "ab") if log else None  # noqa: SIM115
+        proc = subprocess.Popen(  # noqa: S603
+            argv,
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+        self.specs[name] = (argv, env, log)
+        self.processes = [(n, p) for n, p in self.processes if n != name] + [(name, proc)]
+        return proc
+
+    def process(self, name: str) -> subprocess.Popen[bytes]:
+        return dict(self.processes)[name]
+
+    def kill(self, name: str) -> None:
+        """kill -9, as a crash would (no graceful shutdown, nothing committed after)."""
+        proc = self.process(name)
+        proc.kill()
+        proc.wait()
+
+    def restart(self, name: str) -> subprocess.Popen[bytes]:
+        argv, env, log = self.specs[name]
+        return self.spawn(name, argv, env, log)
 
     def env(self, service: str | None = None) -> dict[str, str]:
         env = {
@@ -136,8 +165,8 @@ def start(
     try:
         if "notifications" in services:
             # A local SMTP sink: the notifications service's default SMTP settings point at it.
-            sink_out = None if show_mail else open(log_dir / "smtp-sink.log", "ab")  # noqa: SIM115
-            sink = subprocess.Popen(  # noqa: S603
+            stack.spawn(
+                "smtp-sink",
                 [
                     sys.executable,
                     "-m",
@@ -145,69 +174,51 @@ def start(
                     "--port",
                     str(SMTP_SINK_PORT),
                 ],
-                env={**stack.env(), "PYTHONUNBUFFERED": "1"},
-                stdout=sink_out,
-                stderr=sink_out,
-                start_new_session=True,
+                {**stack.env(), "PYTHONUNBUFFERED": "1"},
+                None if show_mail else log_dir / "smtp-sink.log",
             )
-            stack.processes.append(("smtp-sink", sink))
             devinfra.wait_port("127.0.0.1", SMTP_SINK_PORT)
         for svc in services:
-            log = open(log_dir / f"{svc}.log", "ab")  # noqa: SIM115
-            api = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    f"pdz_{svc}.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(SERVICES[svc]),
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                ],
-                env=stack.env(svc),
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
+            stack.spawn(
+                f"{svc}-api",
+                uvicorn(f"pdz_{svc}.main:app", SERVICES[svc]),
+                stack.env(svc),
+                log_dir / f"{svc}.log",
             )
-            worker = subprocess.Popen(  # noqa: S603
+            stack.spawn(
+                f"{svc}-worker",
                 [sys.executable, "-m", f"pdz_{svc}.worker"],
-                env=stack.env(svc),
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
+                stack.env(svc),
+                log_dir / f"{svc}.log",
             )
-            stack.processes += [(f"{svc}-api", api), (f"{svc}-worker", worker)]
-        log = open(log_dir / "gateway.log", "ab")  # noqa: SIM115
         upstreams = {svc: f"http://127.0.0.1:{SERVICES[svc]}" for svc in services}
-        gateway = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "pdz_shared.gateway:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(GATEWAY_PORT),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env={**stack.env(), "PDZ_GATEWAY_UPSTREAMS": json.dumps(upstreams)},
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
+        stack.spawn(
+            "gateway",
+            uvicorn("pdz_shared.gateway:app", GATEWAY_PORT),
+            {**stack.env(), "PDZ_GATEWAY_UPSTREAMS": json.dumps(upstreams)},
+            log_dir / "gateway.log",
         )
-        stack.processes.append(("gateway", gateway))
         wait_ready(stack)
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def uvicorn(app: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
 
 
 def wait_ready(stack: Stack, timeout: float = 60.0) -> None:
