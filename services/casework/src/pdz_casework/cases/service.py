@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from codicefiscale import codicefiscale
@@ -67,15 +68,26 @@ READ_ROLES = (
 def check_codice_fiscale(value: str, name: str = "person.codice_fiscale") -> tuple[str, date, str]:
     """The normalised code, the birth date and the sex it encodes (omocodia accepted)."""
     code = value.strip().upper()
-    if not codicefiscale.is_valid(code):
+    decoded = _decode_codice_fiscale(code)
+    if decoded is None:
         raise Unprocessable(
             "Codice fiscale non valido",
             "Invalid codice fiscale",
             invalid_params=[{"name": name, "reason": "invalid checksum or format"}],
         )
-    decoded = codicefiscale.decode(code)
+    return code, *decoded
+
+
+@lru_cache(maxsize=4096)
+def _decode_codice_fiscale(code: str) -> tuple[date, str] | None:
+    """Birth date and sex of a valid code, else None: one decode (``is_valid`` is a decode too,
+    and decoding also builds all 128 omocodes), cached since an intake checks the person twice."""
+    try:
+        decoded = codicefiscale.decode(code)
+    except ValueError:
+        return None
     birth = decoded["birthdate"]
-    return code, birth.date() if isinstance(birth, datetime) else birth, str(decoded["gender"])
+    return birth.date() if isinstance(birth, datetime) else birth, str(decoded["gender"])
 
 
 def check_person(
@@ -217,8 +229,11 @@ async def open_case(
     data: CaseIn,
     *,
     at: datetime | None = None,
+    person: Person | None = None,
 ) -> tuple[Case, Person]:
-    person = await upsert_person(session, data.ambito_code, data.person)
+    """Opens a case for ``data.person``, or for ``person`` when the caller has just upserted it."""
+    if person is None:
+        person = await upsert_person(session, data.ambito_code, data.person)
     now = at or utcnow()
     case = Case(
         ambito_code=data.ambito_code,

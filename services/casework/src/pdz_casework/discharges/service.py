@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, text
+from sqlalchemy import Table, func, insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,6 +45,8 @@ STEPS = (
     (6, "monitoraggio_esito_transizione", "Tracciamento e monitoraggio esito transizione"),
 )
 CANCELLED = "cancelled"
+_TASK_TABLE: Table = CaseTask.__table__  # type: ignore[attr-defined]
+_TRANSITION_TABLE: Table = CareTransition.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -234,6 +236,7 @@ async def _open_case_for(
             request_summary=summary,
         ),
         at=now,
+        person=person,
     )
     return case, person
 
@@ -278,26 +281,36 @@ async def _process_new(
         return row
     case, person = await _open_case_for(session, parsed, person_in, actor, now)
     row.case_id = case.id
-    for step, code, title in STEPS:
-        session.add(
-            CaseTask(
-                case_id=case.id,
-                discharge_id=row.id,
-                step=step,
-                code=code,
-                title=title,
-                status="done" if step == 1 else "open",
-                done_at=now if step == 1 else None,
-                done_by=actor if step == 1 else None,
-            )
-        )
-    session.add(
-        CareTransition(
+    # Core inserts: nothing reads these rows back in this transaction through the session, and
+    # building seven SQLModel instances (pydantic validation + ORM state + unit of work) cost
+    # more than the statements themselves.
+    await session.execute(
+        insert(_TASK_TABLE),
+        [
+            {
+                "id": uuid.uuid4(),
+                "case_id": case.id,
+                "discharge_id": row.id,
+                "step": step,
+                "code": code,
+                "title": title,
+                "status": "done" if step == 1 else "open",
+                "done_at": now if step == 1 else None,
+                "done_by": actor if step == 1 else None,
+                "version": 1,
+            }
+            for step, code, title in STEPS
+        ],
+    )
+    await session.execute(
+        insert(_TRANSITION_TABLE).values(
+            id=uuid.uuid4(),
             discharge_id=row.id,
             case_id=case.id,
             origin_setting=parsed.origin_setting[:100],
             planned_destination=parsed.planned_destination,
             planned_on=parsed.planned_discharge_date,
+            version=1,
         )
     )
     await _set_deadline(session, case, parsed.planned_discharge_date)

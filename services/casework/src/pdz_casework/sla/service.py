@@ -22,8 +22,16 @@ HOURS_FIELD = {
 
 
 async def policy_for(session: AsyncSession, ambito_code: str) -> SlaPolicy:
-    policy = await session.get(SlaPolicy, ambito_code)
-    return policy if policy is not None else SlaPolicy(ambito_code=ambito_code)
+    """The Ambito's policy (or the defaults), read once per transaction: opening a case from a
+    discharge needs it three times, and a missing row is not cached by the identity map."""
+    known: dict[str, SlaPolicy] = session.info.setdefault("sla_policies", {})
+    policy = known.get(ambito_code)
+    if policy is None:
+        policy = await session.get(SlaPolicy, ambito_code)
+        if policy is None:
+            policy = SlaPolicy(ambito_code=ambito_code)
+        known[ambito_code] = policy
+    return policy
 
 
 _UPSERT = text("""
