@@ -123,8 +123,25 @@ async def find_person(session: AsyncSession, ambito: str, code: str) -> Person |
 async def upsert_person(session: AsyncSession, ambito: str, data: PersonIn) -> Person:
     """One person per codice fiscale per ambito: an intake for a known person reuses it."""
     code, birth, sex = check_person(data)
-    # Two intakes for the same new person at once: the second waits, then finds the first.
-    await session.execute(
+    # A known person: one round trip. A new one: one INSERT ... RETURNING. Two intakes for the
+    # same new person at once: the second's INSERT waits, does nothing, then it finds the first.
+    person = await find_person(session, ambito, code)
+    if person is None:
+        person = await _insert_person(session, ambito, data, code, birth, sex)
+    if person is None:
+        person = await find_person(session, ambito, code)
+    assert person is not None
+    if data.residence_comune and data.residence_comune != person.residence_comune:
+        person.residence_comune = data.residence_comune
+        session.add(person)
+    return person
+
+
+async def _insert_person(
+    session: AsyncSession, ambito: str, data: PersonIn, code: str, birth: date, sex: str
+) -> Person | None:
+    """The new person, or None if the codice fiscale is already taken in the ambito."""
+    insert_stmt = (
         pg_insert(Person)
         .values(
             id=uuid.uuid4(),
@@ -138,13 +155,10 @@ async def upsert_person(session: AsyncSession, ambito: str, data: PersonIn) -> P
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(constraint="uq_person_ambito_cf")
+        .returning(*Person.__table__.c)  # type: ignore[attr-defined]
     )
-    person = await find_person(session, ambito, code)
-    assert person is not None
-    if data.residence_comune and data.residence_comune != person.residence_comune:
-        person.residence_comune = data.residence_comune
-        session.add(person)
-    return person
+    result = await session.execute(select(Person).from_statement(insert_stmt))
+    return result.scalars().first()
 
 
 # ------------------------------------------------------------------ events

@@ -254,6 +254,7 @@ async def _process_new(
 ) -> Discharge:
     assert parsed.sending_organization and parsed.encounter_identifier and parsed.ambito_code
     now = utcnow()
+    new = row is None
     if row is None:
         row = Discharge(
             sending_organization=parsed.sending_organization,
@@ -274,13 +275,23 @@ async def _process_new(
     row.planned_discharge_date = parsed.planned_discharge_date
     row.bundle, row.bundle_hash, row.reasons = data, digest, []
     row.status, row.processed_at, row.updated_at = "processed", now, now
-    session.add(row)
-    await session.flush()
     if parsed.encounter_status == CANCELLED:
+        session.add(row)
+        await session.flush()
         row.reasons = [{"name": "Encounter.status", "reason": "cancelled before a case was opened"}]
         return row
-    case, person = await _open_case_for(session, parsed, person_in, actor, now)
-    row.case_id = case.id
+    if new:
+        # Inserted once the case is known (we hold the advisory lock on its key), so with its
+        # case_id instead of an INSERT and then an UPDATE.
+        case, person = await _open_case_for(session, parsed, person_in, actor, now)
+        row.case_id = case.id
+        session.add(row)
+        await session.flush()
+    else:
+        session.add(row)
+        await session.flush()
+        case, person = await _open_case_for(session, parsed, person_in, actor, now)
+        row.case_id = case.id
     # Core inserts: nothing reads these rows back in this transaction through the session, and
     # building seven SQLModel instances (pydantic validation + ORM state + unit of work) cost
     # more than the statements themselves.
