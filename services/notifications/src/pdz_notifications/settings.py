@@ -25,6 +25,15 @@ class NotificationsSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 15.0
+    smtp_pool_size: int = Field(
+        10, description="Open SMTP connections kept for reuse per dispatcher (0: one per e-mail)"
+    )
+    smtp_pool_max_messages: int = Field(
+        100, description="E-mails sent over one SMTP connection before it is closed"
+    )
+    smtp_pool_idle_seconds: float = Field(
+        20.0, description="An SMTP connection idle for longer is closed rather than reused"
+    )
     mail_from: str = Field(
         "Piano di Zona <notifiche@pdz.example.it>", description="From: of every e-mail"
     )

@@ -15,7 +15,9 @@ from pdz_shared.worker import run_worker
 
 async def run(cfg: NotificationsSettings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
-    engine = make_engine(cfg.database_url, pool_size=4)
+    # Sends in flight hold a connection each (webhooks log, inbox rows are written with their
+    # outcome), plus the claim and the outcome writer.
+    engine = make_engine(cfg.database_url, pool_size=max(4, cfg.dispatch_concurrency // 2 + 2))
     dispatcher = Dispatcher(make_session_factory(engine), cfg)
     try:
         await asyncio.gather(

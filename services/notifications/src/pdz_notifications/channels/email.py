@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import time
+from dataclasses import dataclass
 from email import policy
 from email.generator import BytesGenerator
 from email.message import EmailMessage
@@ -43,31 +46,80 @@ def flatten(mail: EmailMessage) -> bytes:
         return out.getvalue()
 
 
+@dataclass
+class _Connection:
+    smtp: aiosmtplib.SMTP
+    sent: int = 0
+    idle_since: float = 0.0
+
+
 class EmailChannel:
+    """Sends over a small pool of open SMTP connections (one per send in flight at most).
+
+    A connection goes back to the pool only after a send that succeeded; any error closes it,
+    so a connection in an unknown state (half-finished envelope, server gone) is never reused.
+    A connection idle for longer than ``smtp_pool_idle_seconds``, or that has carried
+    ``smtp_pool_max_messages`` e-mails, is closed instead of reused. ``smtp_pool_size = 0``
+    opens one connection per e-mail.
+    """
+
     name = "email"
 
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
+        self._idle: list[_Connection] = []
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            start_tls=s.smtp_starttls,
+            cert_bundle=s.smtp_ca_file,
+            use_tls=s.smtp_tls,
+            timeout=s.smtp_timeout_seconds,
+        )
+
+    async def _checkout(self) -> _Connection:
+        now = time.monotonic()
+        while self._idle:
+            conn = self._idle.pop()
+            if (
+                conn.smtp.is_connected
+                and now - conn.idle_since < self.settings.smtp_pool_idle_seconds
+            ):
+                return conn
+            _discard(conn)
+        smtp = self._client()
+        await smtp.connect()
+        return _Connection(smtp)
+
+    async def _checkin(self, conn: _Connection) -> None:
+        conn.sent += 1
+        s = self.settings
+        if (
+            len(self._idle) < s.smtp_pool_size
+            and conn.sent < s.smtp_pool_max_messages
+            and conn.smtp.is_connected
+        ):
+            conn.idle_since = time.monotonic()
+            self._idle.append(conn)
+        else:
+            await _quit(conn)
 
     async def send(self, message: Outgoing) -> SendResult:
         if not message.address:
             return SendResult(False, "no e-mail address", retryable=False)
         s = self.settings
         mail = build_message(message, s.mail_from)
+        conn: _Connection | None = None
+        sent = False
         try:
-            await aiosmtplib.send(
-                flatten(mail),
-                sender=parseaddr(s.mail_from)[1],
-                recipients=[message.address],
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                start_tls=s.smtp_starttls,
-                cert_bundle=s.smtp_ca_file,
-                use_tls=s.smtp_tls,
-                timeout=s.smtp_timeout_seconds,
-            )
+            conn = await self._checkout()
+            await conn.smtp.sendmail(parseaddr(s.mail_from)[1], [message.address], flatten(mail))
+            sent = True
         except aiosmtplib.SMTPRecipientsRefused as exc:
             return SendResult(False, f"recipient refused: {exc}", retryable=False)
         except aiosmtplib.SMTPResponseException as exc:
@@ -75,7 +127,25 @@ class EmailChannel:
             return SendResult(False, f"SMTP {exc.code}: {exc.message}", retryable=exc.code < 500)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return SendResult(False, f"SMTP unavailable: {exc!r}")
+        finally:
+            if conn is not None and not sent:
+                _discard(conn)  # never reused after an error: its state is unknown
+        assert conn is not None
+        await self._checkin(conn)
         return SendResult(True)
 
     async def close(self) -> None:
-        return None
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await _quit(conn)
+
+
+async def _quit(conn: _Connection) -> None:
+    with contextlib.suppress(Exception):
+        await conn.smtp.quit()
+    _discard(conn)
+
+
+def _discard(conn: _Connection) -> None:
+    with contextlib.suppress(Exception):
+        conn.smtp.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_notifications.channels.base import Outgoing, SendResult
 from pdz_notifications.inbox.models import Notification
@@ -12,12 +13,20 @@ from pdz_shared.db import SessionFactory, transaction, utcnow
 
 
 class InboxChannel:
+    """Transactional: the dispatcher writes the inbox row in the transaction that marks the
+    delivery sent (``send_in``), so the row and the delivery's status commit together."""
+
     name = "inbox"
+    transactional = True
 
     def __init__(self, factory: SessionFactory) -> None:
         self.factory = factory
 
     async def send(self, message: Outgoing) -> SendResult:
+        async with transaction(self.factory) as session:
+            return await self.send_in(session, message)
+
+    async def send_in(self, session: AsyncSession, message: Outgoing) -> SendResult:
         stmt = (
             insert(Notification)
             .values(
@@ -33,8 +42,7 @@ class InboxChannel:
             )
             .on_conflict_do_nothing(constraint="uq_notification_event_recipient")
         )
-        async with transaction(self.factory) as session:
-            await session.execute(stmt)
+        await session.execute(stmt)
         return SendResult(True)
 
     async def close(self) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -84,6 +85,15 @@ def backoff(attempt: int, base: float, cap: float) -> float:
     return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
+@dataclass
+class _Outcome:
+    message: Outgoing
+    result: SendResult | None  # None: a transactional channel, sent when recorded
+    started: datetime
+    duration_ms: int
+    done: asyncio.Future[None]
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -97,6 +107,8 @@ class Dispatcher:
         self.log = structlog.get_logger("pdz.dispatcher")
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(max(settings.dispatch_concurrency, 1))
+        self._outcomes: list[_Outcome] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ deliveries
 
@@ -150,8 +162,11 @@ class Dispatcher:
         channel = self.channels.get(message.channel)
         started = utcnow()
         t0 = time.monotonic()
+        result: SendResult | None
         if channel is None:
             result = SendResult(False, f"unknown channel {message.channel}", retryable=False)
+        elif getattr(channel, "transactional", False):
+            result = None  # sent by _write, in the transaction that records it
         else:
             try:
                 result = await channel.send(message)
@@ -162,40 +177,107 @@ class Dispatcher:
         await self._record(message, result, started, duration)
 
     async def _record(
-        self, message: Outgoing, result: SendResult, started: datetime, duration_ms: int
+        self, message: Outgoing, result: SendResult | None, started: datetime, duration_ms: int
     ) -> None:
+        """Records the outcome; outcomes that finish together share one transaction.
+
+        Group commit: while one transaction is being written, the outcomes that arrive queue
+        up and are written together by the next one. Each caller returns once its own outcome
+        is committed, as if it had written it alone (on an error, each is retried alone).
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outcomes.append(_Outcome(message, result, started, duration_ms, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._write_outcomes())
+        await asyncio.shield(done)
+
+    async def _write_outcomes(self) -> None:
+        while self._outcomes:
+            group, self._outcomes = self._outcomes, []
+            try:
+                await self._write(group)
+            except Exception:
+                for outcome in group:  # alone, so that one bad row does not fail the others
+                    try:
+                        await self._write([outcome])
+                    except Exception as exc:
+                        if outcome.result is None:  # the transactional send failed: record it
+                            self.log.exception(
+                                "delivery.channel_error", delivery_id=str(outcome.message.id)
+                            )
+                            outcome.result = SendResult(False, f"{type(exc).__name__}: {exc}")
+                            try:
+                                await self._write([outcome])
+                                continue
+                            except Exception as again:
+                                exc = again
+                        if not outcome.done.done():
+                            outcome.done.set_exception(exc)
+            for outcome in group:
+                if not outcome.done.done():
+                    outcome.done.set_result(None)
+
+    async def _send_in(self, session: AsyncSession, message: Outgoing) -> SendResult:
+        """The send of a transactional channel (e.g. the inbox), in the recording transaction."""
+        send_in = getattr(self.channels[message.channel], "send_in", None)
+        assert send_in is not None, "a transactional channel implements send_in"
+        result: SendResult = await send_in(session, message)
+        return result
+
+    async def _write(self, group: list[_Outcome]) -> None:
         s = self.settings
-        final = not result.ok and (not result.retryable or message.attempt >= s.max_attempts)
-        status = "sent" if result.ok else ("failed" if final else "retry")
-        error = (result.error or "")[:2000] or None
-        params: dict[str, Any] = {"id": message.id, "attempt": message.attempt, "error": error}
+        sent: list[dict[str, Any]] = []
+        retry: list[dict[str, Any]] = []
+        statuses: list[tuple[_Outcome, str, str | None]] = []
         async with transaction(self.factory) as session:
-            session.add(
-                DeliveryAttempt(
-                    delivery_id=message.id,
-                    attempt=message.attempt,
-                    status=status,
-                    error=error,
-                    response_status=result.response_status,
-                    duration_ms=duration_ms,
-                    started_at=started,
+            for o in group:
+                message, result = o.message, o.result
+                if result is None:
+                    t0 = time.monotonic()
+                    result = await self._send_in(session, message)
+                    duration = int((time.monotonic() - t0) * 1000)
+                else:
+                    duration = o.duration_ms
+                final = not result.ok and (
+                    not result.retryable or message.attempt >= s.max_attempts
                 )
+                status = "sent" if result.ok else ("failed" if final else "retry")
+                error = (result.error or "")[:2000] or None
+                statuses.append((o, status, error))
+                session.add(
+                    DeliveryAttempt(
+                        delivery_id=message.id,
+                        attempt=message.attempt,
+                        status=status,
+                        error=error,
+                        response_status=result.response_status,
+                        duration_ms=duration,
+                        started_at=o.started,
+                    )
+                )
+                params: dict[str, Any] = {"id": message.id, "attempt": message.attempt}
+                if result.ok:
+                    sent.append(params)
+                elif not final:
+                    delay = backoff(message.attempt, s.backoff_base_seconds, s.backoff_cap_seconds)
+                    retry.append({**params, "error": error, "delay": delay})
+                elif (
+                    await session.execute(_FAILED, {**params, "error": error})
+                ).first() is not None:
+                    await self._dead_letter(session, message, error)
+            if sent:
+                await session.execute(_SENT, sent)
+            if retry:
+                await session.execute(_RETRY, retry)
+        for o, status, error in statuses:
+            self.log.info(
+                "delivery.attempt",
+                delivery_id=str(o.message.id),
+                channel=o.message.channel,
+                attempt=o.message.attempt,
+                status=status,
+                error=error,
             )
-            if result.ok:
-                await session.execute(_SENT, {"id": message.id, "attempt": message.attempt})
-            elif not final:
-                delay = backoff(message.attempt, s.backoff_base_seconds, s.backoff_cap_seconds)
-                await session.execute(_RETRY, {**params, "delay": delay})
-            elif (await session.execute(_FAILED, params)).first() is not None:
-                await self._dead_letter(session, message, error)
-        self.log.info(
-            "delivery.attempt",
-            delivery_id=str(message.id),
-            channel=message.channel,
-            attempt=message.attempt,
-            status=status,
-            error=error,
-        )
 
     async def _dead_letter(
         self, session: AsyncSession, message: Outgoing, error: str | None
