@@ -97,13 +97,15 @@ async def _insert_many(session: AsyncSession, rows: list[_Row]) -> dict[uuid.UUI
     if not rows:
         return {}
     by_id = {uuid.uuid4(): r for r in rows}
+    # executemany with RETURNING: SQLAlchemy sends it as one INSERT ... VALUES (...), (...)
+    # ("insertmanyvalues") from a statement compiled once, not once per row count.
     stmt = (
         insert(Delivery)
-        .values([{"id": i, **r.values} for i, r in by_id.items()])
         .on_conflict_do_nothing(constraint="uq_delivery_once")
         .returning(col(Delivery.id))
     )
-    created = {uuid.UUID(str(r[0])) for r in (await session.execute(stmt)).all()}
+    result = await session.execute(stmt, [{"id": i, **r.values} for i, r in by_id.items()])
+    created = {uuid.UUID(str(r[0])) for r in result.all()}
     return {i: r for i, r in by_id.items() if i in created}
 
 
