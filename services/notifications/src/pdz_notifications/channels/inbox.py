@@ -11,6 +11,9 @@ from pdz_notifications.channels.base import Outgoing, SendResult
 from pdz_notifications.inbox.models import Notification
 from pdz_shared.db import SessionFactory, transaction, utcnow
 
+# One statement for every row: compiled once (values bound at execution).
+_INSERT = insert(Notification).on_conflict_do_nothing(constraint="uq_notification_event_recipient")
+
 
 class InboxChannel:
     """Transactional: the dispatcher writes the inbox row in the transaction that marks the
@@ -27,22 +30,20 @@ class InboxChannel:
             return await self.send_in(session, message)
 
     async def send_in(self, session: AsyncSession, message: Outgoing) -> SendResult:
-        stmt = (
-            insert(Notification)
-            .values(
-                id=uuid.uuid4(),
-                recipient_sub=message.recipient,
-                event_id=message.event_id,
-                event_type=message.event_type,
-                ambito_code=message.ambito_code,
-                title=message.subject or message.event_type,
-                body=message.body or "",
-                critical=message.critical,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(constraint="uq_notification_event_recipient")
+        await session.execute(
+            _INSERT,
+            {
+                "id": uuid.uuid4(),
+                "recipient_sub": message.recipient,
+                "event_id": message.event_id,
+                "event_type": message.event_type,
+                "ambito_code": message.ambito_code,
+                "title": message.subject or message.event_type,
+                "body": message.body or "",
+                "critical": message.critical,
+                "created_at": utcnow(),
+            },
         )
-        await session.execute(stmt)
         return SendResult(True)
 
     async def close(self) -> None:
