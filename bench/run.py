@@ -206,6 +206,8 @@ def main(
 ) -> None:
     os.environ.setdefault("PDZ_ENV", "dev")
     os.environ.setdefault("PDZ_LOG_LEVEL", "WARNING")
+    # Capacity, not policy: one benchmark client sends far more than a real one would.
+    os.environ.setdefault("PDZ_RATE_LIMIT_PER_MINUTE", "1000000")
     selected = only or list(BENCHMARKS)
     server = devinfra.postgres_server_url(
         os.environ.get("DATABASE_URL"), REPO / ".devstack" / "bench-pg"

@@ -34,6 +34,44 @@ def token(sub: str, *roles: str) -> str:
     )
 
 
+FAMILY = [
+    "Rossi",
+    "Bonetti",
+    "Guerini",
+    "Zanotti",
+    "Ferrari",
+    "Belotti",
+    "Cadei",
+    "Archetti",
+    "Pedrali",
+    "Turla",
+    "Omodei",
+    "Zatti",
+    "Ghitti",
+    "Uberti",
+    "Fenaroli",
+    "Martinelli",
+]
+GIVEN = [
+    "Maria",
+    "Lucia",
+    "Giovanni",
+    "Pietro",
+    "Angela",
+    "Franco",
+    "Elena",
+    "Bruno",
+    "Carla",
+    "Dario",
+    "Teresa",
+    "Walter",
+    "Silvia",
+    "Ugo",
+    "Nadia",
+    "Vittorio",
+]
+
+
 def bundle_factory(run: str) -> Any:
     """A distinct discharge bundle per index: its own encounter and patient."""
     from codicefiscale import codicefiscale
@@ -43,11 +81,12 @@ def bundle_factory(run: str) -> Any:
     def make(i: int) -> bytes:
         data = copy.deepcopy(template)
         patient = data["entry"][2]["resource"]
+        k = i // (len(FAMILY) * len(GIVEN))  # a distinct person for every index
         cf = codicefiscale.encode(
-            lastname="Rossi",
-            firstname=f"Bench{run}{i}",
+            lastname=FAMILY[i % len(FAMILY)],
+            firstname=GIVEN[(i // len(FAMILY)) % len(GIVEN)],
             gender="F",
-            birthdate=f"{1 + i % 28:02d}/0{1 + i % 9}/19{30 + i % 60}",
+            birthdate=f"{1 + k % 28:02d}/{1 + (k // 28) % 12:02d}/19{30 + (k // 336) % 60}",
             birthplace="Iseo",
         )
         patient["identifier"][0]["value"] = cf

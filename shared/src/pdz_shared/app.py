@@ -39,7 +39,7 @@ class ServiceSpec:
     settings: ServiceSettings
     routers: Sequence[APIRouter] = ()
     version: str = "1.0.0"
-    rate_limit_per_minute: int = 1200
+    rate_limit_per_minute: int | None = None  # default: PDZ_RATE_LIMIT_PER_MINUTE
     max_body_bytes: int = 5 * 1024 * 1024
     on_startup: Sequence[Lifespan] = field(default_factory=list)
 
@@ -314,7 +314,9 @@ def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastA
     app.include_router(_me_router())
     for router in spec.routers:
         app.include_router(router)
-    app.add_middleware(RateLimitMiddleware, limit=spec.rate_limit_per_minute)
+    app.add_middleware(
+        RateLimitMiddleware, limit=spec.rate_limit_per_minute or common.rate_limit_per_minute
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=spec.max_body_bytes)
     install_cors(app, common)
     app.add_middleware(RequestContextMiddleware, service=spec.name)

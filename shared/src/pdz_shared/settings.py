@@ -52,6 +52,10 @@ class CommonSettings(BaseSettings):
         description="Origins of the Ufficio di Piano front-ends allowed by CORS (JSON list)",
     )
 
+    rate_limit_per_minute: int = Field(
+        1200, ge=1, description="Requests per minute per client (token or address)"
+    )
+
     outbox_retention_hours: int = Field(
         168, description="How long published outbox rows are kept, so they can be re-published"
     )
