@@ -144,7 +144,18 @@ async def test_email_throughput_exactly_once(
     producer = make_producer(kafka)
     await producer.start()
     try:
-        await asyncio.sleep(1.0)  # let the consumer join its group
+        # The clock starts once the consumer has joined its group and handled a first event
+        # (as in a long-running worker): an event of an ambito nobody works for.
+        warmup = _event("AMBITO-TP-NOBODY")
+        await producer.send_and_wait(
+            contract.DISCHARGE_TOPIC,
+            warmup.kafka_value(),
+            key=warmup.data["case_id"].encode(),
+            headers=warmup.kafka_headers(),
+        )
+        async with asyncio.timeout(60):
+            while not await rows(harness, "SELECT 1 FROM inbox WHERE event_id = :e", e=warmup.id):
+                await asyncio.sleep(0.1)
         started = time.monotonic()
         for _ in range(events):
             event = _event(ambito)

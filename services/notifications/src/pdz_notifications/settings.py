@@ -26,7 +26,7 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 15.0
     smtp_pool_size: int = Field(
-        10, description="Open SMTP connections kept for reuse per dispatcher (0: one per e-mail)"
+        25, description="Open SMTP connections kept for reuse per dispatcher (0: one per e-mail)"
     )
     smtp_pool_max_messages: int = Field(
         100, description="E-mails sent over one SMTP connection before it is closed"
@@ -47,8 +47,8 @@ class NotificationsSettings(ServiceSettings):
     )
 
     # ---- dispatcher (in the worker)
-    dispatch_batch_size: int = 50
-    dispatch_concurrency: int = Field(10, description="Sends in flight at once per dispatcher")
+    dispatch_batch_size: int = 100
+    dispatch_concurrency: int = Field(25, description="Sends in flight at once per dispatcher")
     dispatch_poll_seconds: float = 1.0
     dispatch_lease_seconds: int = Field(
         120, description="A claimed delivery not finished within this time is claimed again"
