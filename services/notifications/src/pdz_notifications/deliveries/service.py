@@ -115,10 +115,15 @@ async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
     data = event.data
     ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
     seen: set[tuple[str, str]] = set()
-    cache = TemplateCache()
+    # Rules, webhooks and templates are read once per session: the consumer handles a group
+    # of events in one session (one transaction), as if they had all arrived at its start.
+    memo: dict[Any, Any] = session.info.setdefault("pdz_plan_memo", {})
+    cache = TemplateCache(templates=memo.setdefault("templates", {}))
     planned: list[_Row] = []
     if ambito is not None:
-        for rule in await rules_for(session, event.type, ambito):
+        if ("rules", event.type, ambito) not in memo:
+            memo[("rules", event.type, ambito)] = await rules_for(session, event.type, ambito)
+        for rule in memo[("rules", event.type, ambito)]:
             if not matches(rule.filters, data):
                 continue
             planned += await _plan_rule(session, event, rule, ambito, seen, cache)
@@ -136,7 +141,7 @@ async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
             result.skipped += 1
         else:
             result.created += 1
-    await _plan_webhooks(session, event, ambito, result)
+    await _plan_webhooks(session, event, ambito, result, memo)
     if result.created:
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return result
@@ -204,22 +209,15 @@ async def _plan_rule(
 
 
 async def _plan_webhooks(
-    session: AsyncSession, event: CloudEvent, ambito: str | None, result: Planned
+    session: AsyncSession,
+    event: CloudEvent,
+    ambito: str | None,
+    result: Planned,
+    memo: dict[Any, Any],
 ) -> None:
-    scope: Any = col(Webhook.ambito_code).is_(None)
-    if ambito is not None:
-        scope = or_(scope, col(Webhook.ambito_code) == ambito)
-    hooks = await session.exec(
-        select(Webhook).where(
-            col(Webhook.active).is_(True),
-            scope,
-            or_(
-                col(Webhook.event_types).contains([event.type]),
-                col(Webhook.event_types).contains(["*"]),
-            ),
-        )
-    )
-    for hook in hooks.all():
+    if ("webhooks", event.type, ambito) not in memo:
+        memo[("webhooks", event.type, ambito)] = await _webhooks(session, event, ambito)
+    for hook in memo[("webhooks", event.type, ambito)]:
         delivery_id = await _insert(
             session,
             {
@@ -241,6 +239,23 @@ async def _plan_webhooks(
         )
         if delivery_id is not None:
             result.created += 1
+
+
+async def _webhooks(session: AsyncSession, event: CloudEvent, ambito: str | None) -> list[Webhook]:
+    scope: Any = col(Webhook.ambito_code).is_(None)
+    if ambito is not None:
+        scope = or_(scope, col(Webhook.ambito_code) == ambito)
+    hooks = await session.exec(
+        select(Webhook).where(
+            col(Webhook.active).is_(True),
+            scope,
+            or_(
+                col(Webhook.event_types).contains([event.type]),
+                col(Webhook.event_types).contains(["*"]),
+            ),
+        )
+    )
+    return list(hooks.all())
 
 
 # ------------------------------------------------------------------ reading and retrying
