@@ -106,7 +106,20 @@ async def test_from_discharge_to_scorecard(
             card = dict(r.json()) if r.status_code == 200 else {}
             return card if indicator(card, SOCIAL_WORKER_AT_EVM) else {}
 
-        before = await eventually(scorecard, timeout=60)
+        async def discharges_total() -> int:
+            r = await http.get(f"{CASEWORK}/v1/discharges", params={"limit": 1}, headers=asst)
+            return int(r.json()["total"])
+
+        async def settled() -> dict[str, Any]:
+            # Earlier tests may still be flowing: start once the live count equals casework's.
+            card = await scorecard()
+            flow = indicator(card, INTEGRATED_FLOW) if card else None
+            total = await discharges_total()
+            if flow and float(flow["value"] or 0) == total:
+                return card
+            return {}
+
+        before = await eventually(settled, timeout=90)
         flow_before = indicator(before, INTEGRATED_FLOW) or {}
         social_before = indicator(before, SOCIAL_WORKER_AT_EVM) or {}
 
@@ -228,9 +241,9 @@ async def test_from_discharge_to_scorecard(
             social, flow = indicator(card, SOCIAL_WORKER_AT_EVM), indicator(card, INTEGRATED_FLOW)
             if not social or not flow or social["value"] is None or flow["value"] is None:
                 return {}
-            if float(flow["value"]) < float(flow_before.get("value") or 0) + 2:
+            if float(flow["value"]) != await discharges_total():
                 return {}
-            return {"social": social, "flow": flow}
+            return {"social": social, "flow": flow, "total": await discharges_total()}
 
         after = await eventually(moved, timeout=60)
     assert social_before["value"] is None  # no evaluation in 2026 before this journey
@@ -238,3 +251,4 @@ async def test_from_discharge_to_scorecard(
     assert after["social"]["status"] is not None
     assert after["social"]["status"] != social_before["status"]
     assert float(after["flow"]["value"]) == float(flow_before.get("value") or 0) + 2
+    assert float(after["flow"]["value"]) == after["total"]
