@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import closed_loop
+from bench.load import closed_loop, exchange, http_request
 from pdz_shared import devinfra
 from pdz_shared.auth import mint_token
 from pdz_shared.db import sync_url
@@ -22,7 +22,8 @@ from pdz_shared.settings import common_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "services" / "casework" / "samples" / "dimissione-protetta-sebino.json"
-CASEWORK = "http://127.0.0.1:8003"
+CASEWORK_PORT = 8003
+CASEWORK = f"http://127.0.0.1:{CASEWORK_PORT}"
 NOTIFICATIONS = "http://127.0.0.1:8004"
 SEBINO = "AMBITO-05-SEBINO"
 CASE_IN_BODY = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
@@ -99,25 +100,32 @@ def bundle_factory(run: str) -> Any:
 
 
 async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
-    """Discharges accepted per second: casework vs a bare FastAPI + asyncpg endpoint."""
+    """Discharges accepted per second: casework vs a bare FastAPI + asyncpg endpoint, both
+    driven by the same keep-alive client; then how fast the accepted ones became cases."""
     import os
     import subprocess
     import sys
 
-    total, concurrency = (300, 16) if quick else (3000, 32)
+    total, concurrency = (600, 16) if quick else (6000, 32)
     make = bundle_factory(uuid.uuid4().hex[:6])
     bodies = [make(i) for i in range(total)]
     asst = token("bench-asst", "asst_system")
+    headers = {"Content-Type": "application/fhir+json", "Authorization": f"Bearer {asst}"}
+    warm = bundle_factory(uuid.uuid4().hex[:6])
+    await closed_loop(
+        CASEWORK_PORT,
+        [http_request("POST", "/v1/discharges", warm(i), headers) for i in range(50)],
+        concurrency=4,
+    )
+    await _wait_processed(asst, timeout=60)
+    started = time.monotonic()
     casework = await closed_loop(
-        f"{CASEWORK}/v1/discharges",
-        lambda i: {
-            "method": "POST",
-            "content": bodies[i],
-            "headers": {"Content-Type": "application/fhir+json", "Authorization": f"Bearer {asst}"},
-        },
-        total=total,
+        CASEWORK_PORT,
+        [http_request("POST", "/v1/discharges", b, headers) for b in bodies],
         concurrency=concurrency,
     )
+    drained = await _wait_processed(asst, timeout=600)
+    processed_seconds = time.monotonic() - started
 
     port = devinfra.free_port()
     base = subprocess.Popen(  # noqa: S603, ASYNC220
@@ -141,21 +149,66 @@ async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
     )
     try:
         devinfra.wait_port("127.0.0.1", port)
-        await asyncio.sleep(1)
+        plain = {"Content-Type": "application/json"}
+        await closed_loop(
+            port,
+            [http_request("POST", "/intake", warm(i), plain) for i in range(50)],
+            concurrency=4,
+        )
         baseline = await closed_loop(
-            f"http://127.0.0.1:{port}/intake",
-            lambda i: {
-                "method": "POST",
-                "content": bodies[i],
-                "headers": {"Content-Type": "application/json"},
-            },
-            total=total,
+            port,
+            [http_request("POST", "/intake", b, plain) for b in bodies],
             concurrency=concurrency,
         )
     finally:
         base.terminate()
         base.wait()
-    return {"casework": casework.summary(), "baseline": baseline.summary()}
+    return {
+        "casework": casework.summary(),
+        "baseline": baseline.summary(),
+        "cases_opened": {
+            "all_processed": drained,
+            "seconds_from_first_request": round(processed_seconds, 2),
+            "per_second": round(total / processed_seconds, 1) if drained else None,
+        },
+    }
+
+
+async def _wait_processed(asst: str, timeout: float) -> bool:
+    """Until casework has no discharge waiting for its processor (True), or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=30) as client:
+        while time.monotonic() < deadline:
+            r = await client.get(
+                f"{CASEWORK}/v1/discharges",
+                params={"status": "accepted", "limit": 1},
+                headers={"Authorization": f"Bearer {asst}"},
+            )
+            if r.status_code == 200 and r.json()["total"] == 0:
+                return True
+            await asyncio.sleep(0.2)
+    return False
+
+
+async def _cases_of(client: httpx.AsyncClient, asst: str, ids: set[str]) -> dict[str, str]:
+    """discharge id -> case id, for the discharges in ``ids`` (listed page by page)."""
+    found: dict[str, str] = {}
+    offset = 0
+    while len(found) < len(ids):
+        page = (
+            await client.get(
+                f"{CASEWORK}/v1/discharges",
+                params={"status": "processed", "limit": 200, "offset": offset},
+                headers={"Authorization": f"Bearer {asst}"},
+            )
+        ).json()
+        for d in page["items"]:
+            if d["id"] in ids and d["case_id"]:
+                found[d["id"]] = d["case_id"]
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            break
+    return found
 
 
 async def end_to_end_latency(quick: bool) -> dict[str, Any]:
@@ -178,40 +231,43 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
         assert r.status_code in (200, 201, 428), r.text
     make = bundle_factory(uuid.uuid4().hex[:6])
     asst = token("bench-asst", "asst_system")
+    headers = {"Content-Type": "application/fhir+json", "Authorization": f"Bearer {asst}"}
+    requests = [
+        http_request("POST", "/v1/discharges", make(i), headers) for i in range(rate * seconds)
+    ]
     sent_at: dict[str, float] = {}
     errors = 0
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
-        async def post(i: int) -> None:
-            nonlocal errors
-            started = time.time()
-            r = await client.post(
-                f"{CASEWORK}/v1/discharges",
-                content=make(i),
-                headers={
-                    "Content-Type": "application/fhir+json",
-                    "Authorization": f"Bearer {asst}",
-                },
-            )
-            if r.status_code != 202 or not r.json().get("case_id"):
-                errors += 1
-                return
-            sent_at[r.json()["case_id"]] = started
+    async def post(i: int) -> None:
+        nonlocal errors
+        started = time.time()
+        reader, writer = await asyncio.open_connection("127.0.0.1", CASEWORK_PORT)
+        try:
+            status, body = await exchange(reader, writer, requests[i])
+        finally:
+            writer.close()
+        if status != 202:
+            errors += 1
+            return
+        sent_at[json.loads(body)["id"]] = started
 
-        tasks = []
-        begin = time.monotonic()
-        for i in range(rate * seconds):
-            delay = begin + i / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(post(i)))
-        await asyncio.gather(*tasks)
-        achieved = len(tasks) / (time.monotonic() - begin)
+    tasks = []
+    begin = time.monotonic()
+    for i in range(len(requests)):
+        delay = begin + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(post(i)))
+    await asyncio.gather(*tasks)
+    achieved = len(tasks) / (time.monotonic() - begin)
 
-        seen: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=30) as client:
+        await _wait_processed(asst, timeout=120)
+        case_of = await _cases_of(client, asst, set(sent_at))
+        by_case = {c: d for d, c in case_of.items()}
         deadline = time.monotonic() + 60
-        while len(seen) < len(sent_at) and time.monotonic() < deadline:
+        while len(seen) < len(by_case) and time.monotonic() < deadline:
             offset = 0
             while True:
                 page = (
@@ -223,7 +279,7 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
                 ).json()
                 for item in page["items"]:
                     for case_id in CASE_IN_BODY.findall(item["body"]):
-                        if case_id in sent_at and case_id not in seen:
+                        if case_id in by_case and case_id not in seen:
                             seen[case_id] = (
                                 datetime.fromisoformat(item["created_at"])
                                 .astimezone(UTC)
@@ -232,11 +288,13 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
                 offset += len(page["items"])
                 if offset >= page["total"] or not page["items"]:
                     break
-            if len(seen) < len(sent_at):
+            if len(seen) < len(by_case):
                 await asyncio.sleep(1)
-    latencies = sorted((seen[c] - sent_at[c]) * 1000 for c in seen)
+    latencies = sorted((seen[c] - sent_at[by_case[c]]) * 1000 for c in seen)
 
     def pct(p: float) -> float:
+        if not latencies:
+            return float("nan")
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
 
     return {
@@ -245,6 +303,7 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
         "rate_achieved": round(achieved, 1),
         "accepted": len(sent_at),
         "errors": errors,
+        "cases": len(by_case),
         "notified": len(seen),
         "p50_ms": round(pct(50), 1),
         "p95_ms": round(pct(95), 1),

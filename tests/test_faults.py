@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from stack_helpers import processed_discharge
 
 from pdz_shared import devinfra
 from pdz_shared.auth import mint_token
@@ -55,7 +56,7 @@ async def test_kill_9_while_discharges_flow_loses_and_duplicates_nothing(
     asst, pua = auth("cot-franciacorta", "asst_system"), auth("demo-pua-iseo", "pua_operator")
     admin = auth("udp-admin", "platform_admin")
     run = uuid.uuid4().hex[:6]
-    cases: dict[int, str] = {}
+    accepted: dict[int, str] = {}
 
     async with httpx.AsyncClient(timeout=10) as http:
 
@@ -73,7 +74,7 @@ async def test_kill_9_while_discharges_flow_loses_and_duplicates_nothing(
                     await asyncio.sleep(0.2)
                     continue
                 if r.status_code == 202:
-                    cases[i] = r.json()["case_id"]
+                    accepted[i] = r.headers["location"]
                     return
                 await asyncio.sleep(0.2)
             raise AssertionError(f"discharge {i} never accepted")
@@ -89,7 +90,11 @@ async def test_kill_9_while_discharges_flow_loses_and_duplicates_nothing(
 
         senders = [post(i) for i in range(DISCHARGES)]
         await asyncio.gather(chaos(), *_paced(senders, per_second=20))
-        assert len(cases) == DISCHARGES
+        assert len(accepted) == DISCHARGES
+        cases = {
+            i: (await processed_discharge(http, location, asst))["case_id"]
+            for i, location in accepted.items()
+        }
         assert len(set(cases.values())) == DISCHARGES  # one case per discharge
 
         wanted = set(cases.values())

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from stack_helpers import processed_discharge
 
 from pdz_shared.auth import mint_token
 from pdz_shared.contracts import casework as contract
@@ -131,7 +132,7 @@ async def test_from_discharge_to_scorecard(
             content=json.dumps(bundle(f"J-{run}-1", cf(f"Maria{run}"))).encode(),
         )
         assert r.status_code == 202, r.text
-        discharge = (await http.get(f"{CASEWORK}{r.headers['location']}", headers=asst)).json()
+        discharge = await processed_discharge(http, r.headers["location"], asst)
         assert (discharge["status"], discharge["channel"]) == ("processed", "api")
         case_id = discharge["case_id"]
         event = CloudEvent.new(

@@ -100,3 +100,29 @@ def test_principal_scoping() -> None:
 
 def test_etag_format() -> None:
     assert etag_of(3) == 'W/"3"'
+
+
+def test_verified_tokens_are_kept_until_they_expire(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = CommonSettings(env="test")
+    verifier = TokenVerifier(settings)
+    token = mint_token(settings, sub="cot", roles=["asst_system"], ttl_seconds=2)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # the second time costs a dictionary lookup
+    head, payload, signature = token.split(".")
+    forged = ".".join((head, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))
+    with pytest.raises(Unauthorized):  # a token changed in any way is verified again
+        verifier.verify(forged)
+    # once the token's exp has passed it is verified again (and refused for its exp), never
+    # served from memory; PyJWT reads its own clock, so the refusal is checked with a token
+    # minted already expired
+    expired = mint_token(settings, sub="cot", roles=["asst_system"], ttl_seconds=-5)
+    verified: list[str] = []
+    real = verifier._verify
+    monkeypatch.setattr(verifier, "_verify", lambda t: verified.append(t) or real(t))
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 3)
+    verifier.verify(token)
+    assert verified == [token]
+    with pytest.raises(Unauthorized) as refused:
+        verifier.verify(expired)
+    assert refused.value.detail_en == "The token has expired"

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from casework_helpers import rows, scalar
 
 from pdz_casework.demo import demo_tokens, load_async
+from pdz_casework.discharges.processing import DischargeProcessor
 from pdz_shared.testing.plugin import Harness
 
 
 async def test_demo_cases_through_the_api(harness: Harness) -> None:
-    tally = await load_async(harness.client, demo_tokens(harness.common), count=40, seed=7)
+    # the discharge processor runs beside the API, as it does in the worker
+    stop = asyncio.Event()
+    processor = DischargeProcessor(harness.factory, harness.database_url, poll=0.05)
+    task = asyncio.create_task(processor.run(stop))
+    try:
+        tally = await load_async(harness.client, demo_tokens(harness.common), count=40, seed=7)
+    finally:
+        stop.set()
+        await task
     assert tally.skipped == []
     assert tally.cases + tally.discharges == 40
     assert tally.discharges > 0 and tally.triaged > 0 and tally.evaluations > 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +23,10 @@ from casework_helpers import (
     scalar,
     worker,
 )
+from sqlalchemy import text
 
 from pdz_casework.discharges.events import HANDLERS
+from pdz_casework.discharges.processing import drain
 from pdz_shared.contracts import casework as contract
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.inbox import EventConsumer
@@ -61,15 +62,29 @@ async def post(h: Harness, data: Any, token: str | None = None, **headers: str) 
         return await c.post("/v1/discharges", content=body, headers={**FHIR, **headers})
 
 
+async def receive(h: Harness, data: Any) -> dict[str, Any]:
+    """Posts the Bundle, runs the discharge processor as the worker would, and returns the
+    discharge as it stands then."""
+    r = await post(h, data)
+    assert r.status_code == 202, r.text
+    await drain(h.factory)
+    async with h.client(asst(h)) as c:
+        found: dict[str, Any] = (await c.get(r.headers["location"])).json()
+    return found
+
+
 async def test_discharge_opens_case_with_tasks_transition_deadline_and_event(
     harness: Harness,
 ) -> None:
-    started = time.monotonic()
     r = await post(harness, bundle())
     assert r.status_code == 202, r.text
-    assert time.monotonic() - started < 1.0
     location = r.headers["location"]
     assert location == f"/v1/discharges/{r.json()['id']}"
+    # accepted: the receipt is recorded, the case is opened by the processor right after
+    assert r.json()["status"] == "accepted" and r.json()["case_id"] is None
+    assert r.json()["planned_discharge_date"] == "2026-03-09"
+    assert await scalar(harness, "SELECT count(*) FROM pua_case") == 0
+    assert await drain(harness.factory) == 1
     async with harness.client(asst(harness)) as c:
         d = (await c.get(location)).json()
     assert d["status"] == "processed" and d["reasons"] == [] and d["channel"] == "api"
@@ -115,6 +130,9 @@ async def test_reposting_the_same_bundle_changes_nothing(harness: Harness) -> No
     assert again.status_code == 202
     assert again.headers["location"] == first.headers["location"]
     assert again.json() == first.json()
+    await drain(harness.factory)
+    assert (await post(harness, bundle())).json()["status"] == "processed"
+    assert await drain(harness.factory) == 0
     assert await scalar(harness, "SELECT count(*) FROM pua_case") == 1
     assert await scalar(harness, "SELECT count(*) FROM discharge") == 1
     assert await scalar(harness, "SELECT count(*) FROM case_task") == 6
@@ -122,10 +140,12 @@ async def test_reposting_the_same_bundle_changes_nothing(harness: Harness) -> No
 
 
 async def test_new_planned_date_moves_the_deadline(harness: Harness) -> None:
-    first = (await post(harness, bundle())).json()
+    first = await receive(harness, bundle())
     r = await post(harness, bundle(end="2026-03-12"))
     assert r.status_code == 202 and r.json()["id"] == first["id"]
     assert r.json()["planned_discharge_date"] == "2026-03-12" and r.json()["receipts"] == 2
+    assert r.json()["status"] == "accepted" and r.json()["case_id"] == first["case_id"]
+    assert await drain(harness.factory) == 1
     async with harness.client(worker(harness)) as c:
         case = (await c.get(f"/v1/cases/{first['case_id']}")).json()
         tr = (await c.get(f"/v1/discharges/{first['id']}/transition")).json()
@@ -137,9 +157,10 @@ async def test_new_planned_date_moves_the_deadline(harness: Harness) -> None:
 
 
 async def test_cancelled_encounter_closes_the_pending_case(harness: Harness) -> None:
-    first = (await post(harness, bundle())).json()
+    first = await receive(harness, bundle())
     r = await post(harness, bundle(status="cancelled"))
     assert r.status_code == 202 and r.json()["encounter_status"] == "cancelled"
+    await drain(harness.factory)
     async with harness.client(worker(harness)) as c:
         case = (await c.get(f"/v1/cases/{first['case_id']}")).json()
     assert case["status"] == "closed"
@@ -166,19 +187,45 @@ async def test_bad_bundles_list_every_issue_and_write_nothing(harness: Harness) 
     ]
     structural = bundle()
     structural["entry"][2]["resource"]["birthDate"] = "05/05/1935"
-    structural["entry"][1]["resource"]["colour"] = "blue"
+    structural["entry"][3]["resource"]["period"]["start"] = {"date": "2026-02-24"}
+    structural["entry"][2]["resource"]["name"] = "Luigi Bonetti"
     r = await post(harness, structural)
     assert r.status_code == 422
-    assert {p["name"] for p in r.json()["invalid_params"]} == {
-        "entry.1.resource.colour",
-        "entry.2.resource.birthDate",
-    }
+    assert [(p["name"], p["reason"]) for p in r.json()["invalid_params"]] == [
+        ("entry.2.resource.name", "must be a JSON array"),
+        ("entry.2.resource.name", "needs family and given name"),
+        ("entry.2.resource.birthDate", "invalid date (FHIR: YYYY, YYYY-MM or YYYY-MM-DD)"),
+        ("entry.3.resource.period.start", "invalid date (FHIR: YYYY, YYYY-MM or YYYY-MM-DD)"),
+        ("entry.3.resource.period.start", "the admission date is required (a full date)"),
+    ]
     assert (await post(harness, b"{not json")).status_code == 400
     async with harness.client(asst(harness)) as c:
         r = await c.post("/v1/discharges", json=bundle())  # application/json
     assert r.status_code == 415
     for table in ("discharge", "person", "pua_case", "outbox", "case_task"):
         assert await scalar(harness, f"SELECT count(*) FROM {table}") == 0, table  # noqa: S608
+
+
+async def test_a_readable_but_not_conformant_bundle_ends_rejected(harness: Harness) -> None:
+    """What the platform uses is checked at the door; the rest of FHIR R4 conformance by the
+    processor: the 202 stands, and the discharge ends rejected with the reasons, no case."""
+    odd = bundle()
+    odd["entry"][1]["resource"]["colour"] = "blue"
+    odd["entry"][4]["resource"]["onsetDateTime"] = "yesterday"
+    r = await post(harness, odd)
+    assert r.status_code == 202, r.text
+    d = await receive(harness, odd)
+    assert d["status"] == "rejected" and d["case_id"] is None
+    assert {p["name"] for p in d["reasons"]} == {
+        "entry.1.resource.colour",
+        "entry.4.resource.onsetDateTime",
+    }
+    for table in ("person", "pua_case", "outbox", "case_task", "case_audit"):
+        assert await scalar(harness, f"SELECT count(*) FROM {table}") == 0, table  # noqa: S608
+    # the ASST corrects it: the same encounter is then processed
+    fixed = await receive(harness, bundle())
+    assert fixed["id"] == d["id"] and fixed["status"] == "processed" and fixed["case_id"]
+    assert fixed["reasons"] == [] and fixed["receipts"] == 2
 
 
 async def test_only_asst_system_of_the_ambito(harness: Harness) -> None:
@@ -195,6 +242,7 @@ async def test_concurrent_posts_of_one_bundle_make_one_discharge(harness: Harnes
     answers = await asyncio.gather(*(post(harness, bundle()) for _ in range(5)))
     assert {r.status_code for r in answers} == {202}
     assert len({r.json()["id"] for r in answers}) == 1
+    await drain(harness.factory)
     assert await scalar(harness, "SELECT count(*) FROM discharge") == 1
     assert await scalar(harness, "SELECT count(*) FROM pua_case") == 1
     assert await scalar(harness, "SELECT count(*) FROM case_task") == 6
@@ -202,14 +250,14 @@ async def test_concurrent_posts_of_one_bundle_make_one_discharge(harness: Harnes
 
 async def test_discharge_attaches_to_the_open_case_of_the_person(harness: Harness) -> None:
     existing = await open_case(harness, LUIGI, source="mmg")
-    d = (await post(harness, bundle())).json()
+    d = await receive(harness, bundle())
     assert d["case_id"] == existing["id"]
     assert await scalar(harness, "SELECT count(*) FROM pua_case") == 1
     assert await scalar(harness, "SELECT count(*) FROM person") == 1
 
 
 async def test_transition_completion_and_30_day_readmission(harness: Harness) -> None:
-    d = (await post(harness, bundle())).json()
+    d = await receive(harness, bundle())
     url = f"/v1/discharges/{d['id']}/transition"
     done = {
         "destination": "domicilio",
@@ -241,11 +289,10 @@ async def test_transition_completion_and_30_day_readmission(harness: Harness) ->
                 headers={"If-Match": etag},
             )
             etag = r.headers["etag"]
-    second = await post(
+    second = await receive(
         harness, bundle(encounter="2026-IS-005001", start="2026-03-29", end="2026-04-10")
     )
-    assert second.status_code == 202
-    assert second.json()["case_id"] != d["case_id"]
+    assert second["case_id"] != d["case_id"]
     completed = [d2 for t, d2 in await outbox(harness) if t == contract.TRANSITION_COMPLETED]
     assert [(e["discharge_id"], e["readmitted_within_30_days"]) for e in completed] == [
         (d["id"], None)
@@ -255,15 +302,14 @@ async def test_transition_completion_and_30_day_readmission(harness: Harness) ->
     async with harness.client(worker(harness)) as c:
         assert (await c.get(url)).json()["readmitted_within_30_days"] is True
     # outside the 30 days: not a readmission
-    third = await post(
+    third = await receive(
         harness, bundle(encounter="2026-IS-009999", start="2026-06-01", end="2026-06-10")
     )
-    assert third.status_code == 202
     received = [x for t, x in await outbox(harness) if t == contract.DISCHARGE_RECEIVED]
     assert [(x["discharge_id"], x["readmission_of"]) for x in received] == [
         (d["id"], None),
-        (second.json()["id"], d["id"]),  # back in hospital 20 days after going home
-        (third.json()["id"], None),
+        (second["id"], d["id"]),  # back in hospital 20 days after going home
+        (third["id"], None),
     ]
 
 
@@ -320,6 +366,7 @@ async def test_kafka_channel_same_path_same_idempotency(
     await produce(kafka, topic, garbage, "2026-IS-004512")
     outcomes = await run_consumer(harness, kafka, topic, 5)
     assert outcomes == ["processed", "duplicate", "processed", "processed", "dead-lettered"]
+    await drain(harness.factory)
     found = [
         tuple(r)
         for r in (
@@ -330,6 +377,7 @@ async def test_kafka_channel_same_path_same_idempotency(
     # the HTTP channel finds the same discharge
     r = await post(harness, bundle())
     assert r.status_code == 202 and r.json()["channel"] == "kafka"
+    await drain(harness.factory)
     assert await scalar(harness, "SELECT count(*) FROM pua_case") == 1
     received = [d for t, d in await outbox(harness) if t == contract.DISCHARGE_RECEIVED]
     assert [e["channel"] for e in received] == ["kafka"]
@@ -389,6 +437,11 @@ async def test_worker_consumes_asst_topic_and_relays_events(
         other["entry"][2]["resource"]["name"] = [{"family": "Rossi", "given": ["Mario"]}]
         del other["entry"][2]["resource"]["birthDate"], other["entry"][2]["resource"]["gender"]
         assert (await post(harness, other)).status_code == 202
+
+        async def both_opened() -> bool:  # the worker's processor opens it
+            return bool(await scalar(harness, "SELECT count(*) FROM pua_case") == 2)
+
+        await eventually(both_opened, timeout=30)
         case_ids = {str(r[0]) for r in await rows(harness, "SELECT id FROM pua_case")}
 
         async def relayed() -> bool:
@@ -413,3 +466,70 @@ async def test_worker_consumes_asst_topic_and_relays_events(
         kafka, contract.CASE_TOPIC, count=2, where=lambda r: r.key.decode() in case_ids
     )
     assert len(opened_events) == 2
+
+
+async def test_one_batch_opens_one_case_per_person_in_order(harness: Harness) -> None:
+    """Three discharges in one batch, two of them for the same new person: two people, two
+    cases (the second discharge joins the case the first opened), and per case the events in
+    order, case.opened before its discharge.received."""
+    again = bundle(encounter="2026-IS-004999", start="2026-02-25", end="2026-03-10")
+    mario = bundle(encounter="2026-IS-007001")
+    mario["entry"][2]["resource"]["identifier"][0]["value"] = MARIO
+    mario["entry"][2]["resource"]["name"] = [{"family": "Rossi", "given": ["Mario"]}]
+    del mario["entry"][2]["resource"]["birthDate"], mario["entry"][2]["resource"]["gender"]
+    ids = []
+    for data in (bundle(), again, mario):
+        r = await post(harness, data)
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    assert await drain(harness.factory) == 3
+    found = {
+        str(r[0]): str(r[1])
+        for r in await rows(harness, "SELECT id, case_id FROM discharge WHERE status='processed'")
+    }
+    assert found[ids[0]] == found[ids[1]] != found[ids[2]]
+    assert await scalar(harness, "SELECT count(*) FROM person") == 2
+    assert await scalar(harness, "SELECT count(*) FROM pua_case") == 2
+    assert await scalar(harness, "SELECT count(*) FROM case_task") == 18
+    assert await scalar(harness, "SELECT count(*) FROM care_transition") == 3
+    assert await scalar(harness, "SELECT count(*) FROM sla_deadline WHERE kind='discharge'") == 2
+    audit = await rows(harness, "SELECT case_id, sub, operation FROM case_audit ORDER BY id")
+    assert [(str(c), s, o) for c, s, o in audit] == [
+        (found[i], "cot-franciacorta", "receive_discharge") for i in ids
+    ]
+    events = [(t, d["case_id"]) for t, d in await outbox(harness)]
+    for case_id in set(found.values()):
+        mine = [t for t, c in events if c == case_id]
+        assert mine[0] == contract.CASE_OPENED, mine
+        assert mine.count(contract.CASE_OPENED) == 1
+    assert [t for t, _ in events].count(contract.DISCHARGE_RECEIVED) == 3
+    # the discharge deadline of the shared case follows the later receipt
+    due = await scalar(
+        harness,
+        "SELECT due_at::date::text FROM sla_deadline WHERE kind='discharge' AND case_id=:c",
+        c=uuid.UUID(found[ids[0]]),
+    )
+    assert due == "2026-03-09"  # 10 March 00:00 in Italy is 9 March 23:00 UTC
+
+
+async def test_a_receipt_that_cannot_be_applied_never_blocks_the_queue(harness: Harness) -> None:
+    """A receipt the processor cannot apply (here: written by hand without its reading) makes
+    the batch fail; the others are then applied one by one, and the broken one is tried alone
+    three times, then rejected with the error."""
+    good = await post(harness, bundle())
+    broken = await post(harness, bundle(encounter="2026-IS-000666"))
+    async with harness.factory() as s:
+        await s.execute(
+            text('UPDATE discharge SET pending = \'{"actor": "x"}\' WHERE id = :id'),
+            {"id": uuid.UUID(broken.json()["id"])},
+        )
+        await s.commit()
+    await drain(harness.factory)
+    async with harness.client(asst(harness)) as c:
+        ok = (await c.get(good.headers["location"])).json()
+        bad = (await c.get(broken.headers["location"])).json()
+    assert ok["status"] == "processed" and ok["case_id"]
+    assert bad["status"] == "rejected" and bad["case_id"] is None
+    assert bad["reasons"] == [{"name": "processing", "reason": "could not be processed: KeyError"}]
+    assert await scalar(harness, "SELECT count(*) FROM discharge WHERE pending IS NOT NULL") == 0
+    assert await scalar(harness, "SELECT count(*) FROM pua_case") == 1

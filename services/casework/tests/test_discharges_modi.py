@@ -14,6 +14,7 @@ import pytest
 from casework_helpers import SEBINO, scalar
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from pdz_casework.discharges.processing import drain
 from pdz_shared import modi
 from pdz_shared.testing.plugin import Harness
 
@@ -93,7 +94,6 @@ async def test_modi_voucher_and_signed_digest(harness: Harness, modi_on: None) -
     async with harness.client() as c:
         r = await c.post("/v1/discharges", content=body, headers=headers)
         assert r.status_code == 202, r.text
-        case_id = r.json()["case_id"]
         replay = await c.post("/v1/discharges", content=body, headers=headers)
         assert replay.status_code == 401 and replay.json()["code"] == "modi-replay"
         tampered = body.replace(b"2026-03-09", b"2026-03-19")
@@ -115,9 +115,11 @@ async def test_modi_voucher_and_signed_digest(harness: Harness, modi_on: None) -
             },
         )
         assert r.status_code == 401
+    assert await drain(harness.factory) == 1
     assert await scalar(harness, "SELECT count(*) FROM discharge") == 1
     assert await scalar(harness, "SELECT planned_discharge_date::text FROM discharge") == (
         "2026-03-09"
     )
+    case_id = await scalar(harness, "SELECT case_id FROM discharge")
     audit = await scalar(harness, "SELECT sub FROM case_audit WHERE case_id = :c", c=case_id)
     assert audit == f"modi:{CLIENT}"

@@ -161,7 +161,7 @@ async def test_scheduler_task_survives_restarts_without_repeating(
 
     async def run_once() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(SlaScheduler(harness.factory, kafka, interval=0.05).run(stop))
+        task = asyncio.create_task(SlaScheduler(harness.factory, interval=0.05).run(stop))
 
         async def flagged() -> bool:
             async with harness.factory() as s:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -19,8 +21,14 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pdz_shared.auth import CurrentPrincipal, TokenVerifier
-from pdz_shared.db import make_engine, make_session_factory
-from pdz_shared.errors import PROBLEM_JSON, PayloadTooLarge, TooManyRequests
+from pdz_shared.db import make_engine, make_pool, make_session_factory
+from pdz_shared.errors import (
+    PROBLEM_JSON,
+    PayloadTooLarge,
+    PdzError,
+    TooManyRequests,
+    Unprocessable,
+)
 from pdz_shared.events.kafka import KafkaConfig
 from pdz_shared.http import Problem, install_error_handlers, problem_response
 from pdz_shared.observability import RequestContextMiddleware, configure_logging
@@ -42,6 +50,7 @@ class ServiceSpec:
     rate_limit_per_minute: int | None = None  # default: PDZ_RATE_LIMIT_PER_MINUTE
     max_body_bytes: int = 5 * 1024 * 1024
     on_startup: Sequence[Lifespan] = field(default_factory=list)
+    bare_pool: bool = False  # an asyncpg pool beside SQLAlchemy's, for ``PgDep`` hot paths
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -56,6 +65,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_pg(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A bare asyncpg connection (autocommit: each statement commits on its own unless the
+    endpoint opens ``conn.transaction()``), for hot paths of one or two statements."""
+    pool: asyncpg.Pool = request.app.state.pg_pool
+    async with pool.acquire() as conn:
+        yield conn
+
+
+PgDep = Annotated[asyncpg.Connection, Depends(get_pg, scope="function")]
 
 
 class RateLimitMiddleware:
@@ -117,8 +137,14 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+# A NUL character (U+0000) can be neither stored in PostgreSQL text nor meant in our data: in
+# a JSON body (raw, or as the escape \u0000 not itself escaped), a path or a query string.
+_NUL_IN_JSON = re.compile(rb"\x00|(?<!\\)(?:\\\\)*\\u0000")
+
+
 class BodyLimitMiddleware:
-    """Refuses bodies larger than ``max_bytes`` with 413 problem+json, before reading them."""
+    """Refuses, with problem+json and before the endpoint sees it, a body larger than
+    ``max_bytes`` (413) and a NUL character in a JSON body, the path or the query (422)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -128,35 +154,62 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from starlette.requests import Request as StarletteRequest
-
-        err = PayloadTooLarge(
-            f"Il corpo della richiesta supera {self.max_bytes} byte",
-            f"The request body exceeds {self.max_bytes} bytes",
-        )
+        json_body = False
         for k, v in scope["headers"]:
             if k == b"content-length" and v.isdigit() and int(v) > self.max_bytes:
-                await problem_response(StarletteRequest(scope), err)(scope, receive, send)
+                await self._refuse(scope, receive, send, too_large=True)
                 return
+            if k == b"content-type":
+                media = v.split(b";")[0].strip().lower()
+                json_body = media == b"application/json" or media.endswith(b"+json")
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+            await self._refuse(scope, receive, send, too_large=False)
+            return
         received = 0
+        tail = b""
 
-        async def limited_receive() -> Message:
-            nonlocal received
+        async def guarded_receive() -> Message:
+            nonlocal received, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _Refused(too_large=True)
+                if json_body and chunk:
+                    if _NUL_IN_JSON.search(tail + chunk):
+                        raise _Refused(too_large=False)
+                    tail = (tail + chunk)[-64:]
             return message
 
         try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await problem_response(StarletteRequest(scope), err)(scope, receive, send)
+            await self.app(scope, guarded_receive, send)
+        except _Refused as refused:
+            await self._refuse(scope, receive, send, too_large=refused.too_large)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, too_large: bool) -> None:
+        from starlette.requests import Request as StarletteRequest
+
+        err: PdzError
+        if too_large:
+            err = PayloadTooLarge(
+                f"Il corpo della richiesta supera {self.max_bytes} byte",
+                f"The request body exceeds {self.max_bytes} bytes",
+            )
+        else:
+            err = Unprocessable(
+                "La richiesta contiene il carattere NUL (U+0000), che non è ammesso",
+                "The request contains the NUL character (U+0000), which is not allowed",
+                invalid_params=[{"name": "body", "reason": "NUL character (U+0000)"}],
+                code="nul-character",
+            )
+        await problem_response(StarletteRequest(scope), err)(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _Refused(Exception):
+    def __init__(self, *, too_large: bool) -> None:
+        self.too_large = too_large
 
 
 class HealthProbe:
@@ -287,11 +340,17 @@ def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastA
         engine = make_engine(spec.settings.database_url, pool_size=spec.settings.db_pool_size)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        if spec.bare_pool:
+            app.state.pg_pool = await make_pool(
+                spec.settings.database_url, max_size=spec.settings.db_pool_size
+            )
         for hook in spec.on_startup:
             await hook(app)
         try:
             yield
         finally:
+            if spec.bare_pool:
+                await app.state.pg_pool.close()
             await engine.dispose()
 
     app = FastAPI(

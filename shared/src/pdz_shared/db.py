@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import MetaData
+import asyncpg
+from sqlalchemy import MetaData, TextClause, text
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +33,15 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    from pdz_shared.settings import common_settings
+
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=common_settings().db_pre_ping,
+        pool_recycle=1800,
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
@@ -46,6 +58,52 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def make_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A bare asyncpg pool, for the few hot paths where SQLAlchemy's own cost per statement
+    (pool checkout, greenlet switches, result processing: about a millisecond of CPU, three
+    times the statement's) matters. JSON works as through SQLAlchemy's asyncpg dialect:
+    values go in as JSON text, come back decoded."""
+
+    def encode(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    async def init(conn: asyncpg.Connection) -> None:
+        for name in ("json", "jsonb"):
+            await conn.set_type_codec(name, encoder=encode, decoder=json.loads, schema="pg_catalog")
+
+    async def reset(conn: asyncpg.Connection) -> None:
+        # asyncpg's default reset costs a round trip per release (UNLISTEN, RESET ALL...):
+        # these connections never LISTEN, SET or lock for the session, so only an
+        # interrupted transaction needs undoing.
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        sync_url(url), min_size=1, max_size=max_size, init=init, reset=reset
+    )
+    return pool
+
+
+class Statement:
+    """One SQL text for both ways in: a SQLAlchemy session (named ``:params``) and a bare
+    asyncpg connection (the same text compiled once to ``$n`` placeholders)."""
+
+    def __init__(self, sql: str) -> None:
+        self.text: TextClause = text(sql)
+        compiled = self.text.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+        self.pg_sql = str(compiled)
+        self.order: list[str] = list(compiled.positiontup or [])
+
+    async def fetch(
+        self, db: AsyncSession | asyncpg.Connection, params: Mapping[str, Any]
+    ) -> list[Mapping[str, Any]]:
+        if isinstance(db, AsyncSession):
+            result = await db.execute(self.text, dict(params))
+            return [dict(r) for r in result.mappings().all()]
+        rows = await db.fetch(self.pg_sql, *[params[k] for k in self.order])
+        return [dict(r) for r in rows]
 
 
 def metadata() -> MetaData:

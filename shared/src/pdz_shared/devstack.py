@@ -127,7 +127,11 @@ def start(
     log_dir: Path | None = None,
     db_prefix: str = "pdz_",
     show_mail: bool = False,
+    split_workers: bool = False,
 ) -> Stack:
+    """The platform as processes. ``split_workers`` runs each worker as two processes, the
+    outbox relay (``<svc>-relay``) and the tasks (``<svc>-tasks``), so that a fault test can
+    kill one without the other; otherwise one ``<svc>-worker`` runs both."""
     data = repo / ".devstack"
     data.mkdir(exist_ok=True)
     log_dir = log_dir or data / "logs"
@@ -185,12 +189,16 @@ def start(
                 stack.env(svc),
                 log_dir / f"{svc}.log",
             )
-            stack.spawn(
-                f"{svc}-worker",
-                [sys.executable, "-m", f"pdz_{svc}.worker"],
-                stack.env(svc),
-                log_dir / f"{svc}.log",
+            roles = (
+                [("relay", "relay"), ("tasks", "tasks")] if split_workers else [("worker", "all")]
             )
+            for name, role in roles:
+                stack.spawn(
+                    f"{svc}-{name}",
+                    [sys.executable, "-m", f"pdz_{svc}.worker", "--role", role],
+                    stack.env(svc),
+                    log_dir / f"{svc}.log",
+                )
         upstreams = {svc: f"http://127.0.0.1:{SERVICES[svc]}" for svc in services}
         stack.spawn(
             "gateway",

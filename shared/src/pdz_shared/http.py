@@ -18,6 +18,7 @@ from pdz_shared.errors import (
     PdzError,
     PreconditionFailed,
     PreconditionRequired,
+    ServiceUnavailable,
     Unprocessable,
     error_for_status,
     problem_body,
@@ -90,8 +91,13 @@ def check_if_match(request: Request, current_version: int | str, *, required: bo
         )
 
 
+def canonical_json(payload: Any) -> str:
+    """One text per JSON value whatever the key order (for hashes and idempotency)."""
+    return json.dumps(payload, sort_keys=True, default=str)
+
+
 def body_hash(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
 # ------------------------------------------------------------------ problem+json handlers
@@ -112,6 +118,15 @@ _HTTP_DETAILS: dict[int, tuple[str, str]] = {
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
+
+
+def _database_away(exc: BaseException) -> bool:
+    """A lost or refused database connection (the pool drops it; the client may retry)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -148,6 +163,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        if _database_away(exc):
+            log.warning("database_unavailable", path=request.url.path, error=repr(exc))
+            return problem_response(
+                request,
+                ServiceUnavailable(
+                    "Il database non risponde; riprova tra poco",
+                    "The database is not answering; retry shortly",
+                    headers={"Retry-After": "1"},
+                ),
+            )
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(
             request,

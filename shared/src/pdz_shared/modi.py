@@ -17,20 +17,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 import jwt
 from fastapi import Request
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Column, DateTime, text
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_shared.auth import Principal, current_principal
+from pdz_shared.db import Statement
 from pdz_shared.errors import Unauthorized
 
 SIGNATURE_HEADER = "Agid-JWT-Signature"
@@ -256,27 +261,54 @@ def _jwks(raw: str | None) -> dict[str, Any]:
     return keys
 
 
-_REMEMBER = text("""
-    INSERT INTO modi_jti (issuer, jti, expires_at) VALUES (:issuer, :jti, :expires_at)
+_REMEMBER = Statement("""
+    INSERT INTO modi_jti (issuer, jti, expires_at)
+    SELECT * FROM unnest(CAST(:issuers AS text[]), CAST(:jtis AS text[]),
+                         CAST(:expires AS timestamptz[]))
     ON CONFLICT DO NOTHING
+    RETURNING jti
 """)
+_PURGE = Statement("DELETE FROM modi_jti WHERE expires_at < now() - interval '1 day'")
+PURGE_EVERY = 200  # calls: expired token ids go at about this pace, not on every call
+
+
+@dataclass(frozen=True)
+class UsedToken:
+    """A token id that may be used once (until the token expires)."""
+
+    issuer: str
+    jti: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, issuer: str, claims: dict[str, Any]) -> UsedToken:
+        return cls(issuer, str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC))
+
+
+async def remember_jtis(db: AsyncSession | asyncpg.Connection, tokens: Sequence[UsedToken]) -> None:
+    """Records the token ids in one statement; any already seen is a replay (401). Run it in
+    the transaction of the request's change."""
+    if not tokens:
+        return
+    seen = await _REMEMBER.fetch(
+        db,
+        {
+            "issuers": [t.issuer for t in tokens],
+            "jtis": [t.jti for t in tokens],
+            "expires": [t.expires_at for t in tokens],
+        },
+    )
+    if len(seen) != len(tokens):
+        raise _refuse(
+            "Token ModI già usato (replay)", "ModI token already used (replay)", "modi-replay"
+        )
+    if secrets.randbelow(PURGE_EVERY) == 0:
+        await _PURGE.fetch(db, {})
 
 
 async def remember_jti(session: AsyncSession, issuer: str, claims: dict[str, Any]) -> None:
     """Refuses a token id already used (replay); the row lives until the token expires."""
-    result = await session.execute(
-        _REMEMBER,
-        {
-            "issuer": issuer,
-            "jti": str(claims["jti"]),
-            "expires_at": datetime.fromtimestamp(int(claims["exp"]), UTC),
-        },
-    )
-    if not getattr(result, "rowcount", 0):
-        raise _refuse(
-            "Token ModI già usato (replay)", "ModI token already used (replay)", "modi-replay"
-        )
-    await session.execute(text("DELETE FROM modi_jti WHERE expires_at < now() - interval '1 day'"))
+    await remember_jtis(session, [UsedToken.of(issuer, claims)])
 
 
 @lru_cache
@@ -284,12 +316,12 @@ def _verifier() -> ModiVerifier:
     return ModiVerifier(modi_settings())
 
 
-async def modi_principal(request: Request, session: AsyncSession) -> Principal:
-    """Authenticates a call from another public body and verifies the integrity of its body.
+async def modi_authenticate(request: Request) -> tuple[Principal, list[UsedToken]]:
+    """Authenticates a call from another public body and verifies the integrity of its body,
+    writing nothing: the caller records the returned token ids (``remember_jtis``) with its
+    change, once its own checks have passed, so a refused call leaves no trace.
 
     With ModI switched off (dev/test only) the platform's own bearer tokens are accepted.
-    Call it first in the endpoint, with the request's session, so that the recorded token ids
-    commit with the change or not at all.
     """
     settings = modi_settings()
     if not settings.enabled:
@@ -298,7 +330,7 @@ async def modi_principal(request: Request, session: AsyncSession) -> Principal:
         auth = request.headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         creds = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None
-        return await current_principal(request, creds)
+        return await current_principal(request, creds), []
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -310,7 +342,7 @@ async def modi_principal(request: Request, session: AsyncSession) -> Principal:
     verifier = _verifier()
     principal, claims = verifier.authenticate(token)
     client_id = str(principal.claims["client_id"])
-    await remember_jti(session, str(claims.get("iss")), claims)
+    used = [UsedToken.of(str(claims.get("iss")), claims)]
     if request.method in ("POST", "PUT", "PATCH"):
         integrity = verifier.check_integrity(
             request.headers.get(SIGNATURE_HEADER),
@@ -318,8 +350,15 @@ async def modi_principal(request: Request, session: AsyncSession) -> Principal:
             request.headers.get("content-type"),
             client_id,
         )
-        await remember_jti(session, f"integrity:{client_id}", integrity)
+        used.append(UsedToken.of(f"integrity:{client_id}", integrity))
     request.state.principal = principal
+    return principal, used
+
+
+async def modi_principal(request: Request, session: AsyncSession) -> Principal:
+    """``modi_authenticate`` and ``remember_jtis`` at once, in the request's transaction."""
+    principal, used = await modi_authenticate(request)
+    await remember_jtis(session, used)
     return principal
 
 
@@ -334,6 +373,8 @@ __all__ = [
     "ModiSettings",
     "ModiVerifier",
     "body_digest",
+    "modi_authenticate",
     "modi_principal",
     "modi_settings",
+    "remember_jtis",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
@@ -52,10 +53,11 @@ def configure_logging(service: str, level: str = "INFO", json_logs: bool = True)
 
 def new_traceparent(parent: str | None = None) -> str:
     """A W3C traceparent: keeps the trace id of ``parent`` when it is valid."""
-    trace_id = uuid.uuid4().hex
+    fresh = os.urandom(24).hex()
+    trace_id = fresh[:32]
     if parent and _TRACEPARENT.match(parent):
         trace_id = parent.split("-")[1]
-    return f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+    return f"00-{trace_id}-{fresh[32:]}-01"
 
 
 class RequestContextMiddleware:
@@ -70,11 +72,16 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = headers.get("x-request-id") or str(uuid.uuid4())
+        given_id = given_parent = None
+        for k, v in scope["headers"]:  # header names arrive lower-case (ASGI)
+            if k == b"x-request-id":
+                given_id = v.decode("latin-1")
+            elif k == b"traceparent":
+                given_parent = v.decode("latin-1")
+        request_id = given_id or str(uuid.uuid4())
         if len(request_id) > 128 or not request_id.isprintable():
             request_id = str(uuid.uuid4())
-        traceparent = new_traceparent(headers.get("traceparent"))
+        traceparent = new_traceparent(given_parent)
         rid_token = request_id_var.set(request_id)
         tp_token = traceparent_var.set(traceparent)
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -56,6 +56,12 @@ class CommonSettings(BaseSettings):
         1200, ge=1, description="Requests per minute per client (token or address)"
     )
 
+    db_pre_ping: bool = Field(
+        False,
+        description="Test every pooled connection before use (one round trip per request); "
+        "off, a connection lost with a restart of PostgreSQL fails one request with 503",
+    )
+
     outbox_retention_hours: int = Field(
         168, description="How long published outbox rows are kept, so they can be re-published"
     )

@@ -1,22 +1,39 @@
-"""A service's background process: its outbox relay and its event consumers."""
+"""A service's background process: its outbox relay and its tasks (event consumers, schedulers,
+queue processors). ``--role relay`` or ``--role tasks`` runs one half, so that they can be
+deployed, scaled and killed apart; the default runs both."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Sequence
+from typing import Literal, Protocol
 
 import structlog
 
 from pdz_shared.db import SessionFactory, make_engine, make_session_factory
-from pdz_shared.events.inbox import EventConsumer
 from pdz_shared.events.kafka import KafkaConfig, ensure_topics
 from pdz_shared.events.outbox import OutboxRelay
 from pdz_shared.observability import configure_logging
 from pdz_shared.settings import CommonSettings, ServiceSettings, common_settings
 
-ConsumerFactory = Callable[[SessionFactory, KafkaConfig], Sequence[EventConsumer]]
+
+class WorkerTask(Protocol):
+    """Something the worker runs until ``stop`` is set (``EventConsumer`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def topics(self) -> list[str]: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+ConsumerFactory = Callable[[SessionFactory, KafkaConfig], Sequence[WorkerTask]]
+Role = Literal["all", "relay", "tasks"]
 
 
 async def run_worker(
@@ -28,6 +45,7 @@ async def run_worker(
     common: CommonSettings | None = None,
     stop: asyncio.Event | None = None,
     relay: bool = True,
+    role: Role = "all",
 ) -> None:
     common = common or common_settings()
     configure_logging(f"{service}-worker", common.log_level, common.log_json)
@@ -40,7 +58,8 @@ async def run_worker(
     engine = make_engine(settings.database_url, pool_size=4)
     factory = make_session_factory(engine)
     kafka = KafkaConfig.from_settings(common, f"{service}-worker")
-    built = list(consumers(factory, kafka))
+    built = list(consumers(factory, kafka)) if role != "relay" else []
+    relay = relay and role != "tasks"
     topics = [*produces, *(t for c in built for t in c.topics)]
     if topics:
         await ensure_topics(kafka, topics)
@@ -56,7 +75,7 @@ async def run_worker(
             retention=timedelta(hours=common.outbox_retention_hours),
         )
         tasks.append(asyncio.create_task(outbox.run(stop), name=f"{service}.relay"))
-    log.info("worker.started", consumers=[c.name for c in built], relay=relay)
+    log.info("worker.started", tasks=[c.name for c in built], relay=relay, role=role)
     try:
         done, _ = await asyncio.wait(
             [asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED
@@ -73,14 +92,22 @@ async def run_worker(
         log.info("worker.stopped")
 
 
-def no_consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[EventConsumer]:
+def no_consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[WorkerTask]:
     return []
 
 
 def worker_main(
     service: str, settings: ServiceSettings, consumers: ConsumerFactory = no_consumers
 ) -> None:
-    """Entry point of ``python -m pdz_<svc>.worker``."""
+    """Entry point of ``python -m pdz_<svc>.worker [--role all|relay|tasks]``."""
     from pdz_shared.contracts.catalogue import topics_of
 
-    asyncio.run(run_worker(service, settings, consumers, produces=topics_of(service)))
+    parser = argparse.ArgumentParser(prog=f"python -m pdz_{service}.worker")
+    parser.add_argument(
+        "--role",
+        choices=["all", "relay", "tasks"],
+        default="all",
+        help="relay: the outbox relay only; tasks: consumers and schedulers only; all: both",
+    )
+    role: Role = parser.parse_args().role
+    asyncio.run(run_worker(service, settings, consumers, produces=topics_of(service), role=role))

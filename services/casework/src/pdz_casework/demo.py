@@ -245,8 +245,22 @@ class Demo:
             self.tally.skipped.append(f"discharge {i}: {r.status_code}")
             return None
         self.tally.discharges += 1
-        case = await self.call("sw", "GET", f"/v1/cases/{r.json()['case_id']}")
-        return dict(case.json()) if r.json()["case_id"] else None
+        case_id = await self.processed(r.headers["location"])
+        if case_id is None:
+            return None
+        case = await self.call("sw", "GET", f"/v1/cases/{case_id}")
+        return dict(case.json())
+
+    async def processed(self, location: str, timeout: float = 60.0) -> str | None:
+        """The case of an accepted discharge, once the processor has applied it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            d = (await self.call("asst", "GET", location)).json()
+            if d["status"] != "accepted":
+                return str(d["case_id"]) if d["case_id"] else None
+            await asyncio.sleep(0.05)
+        self.tally.skipped.append(f"discharge {location}: not processed in {timeout:.0f} s")
+        return None
 
     async def move(self, case: dict[str, Any], to: str, reason: str | None = None) -> bool:
         cid = case["id"]

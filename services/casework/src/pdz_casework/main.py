@@ -1,23 +1,15 @@
 """The casework service: PUA intake, triage, EVM/UVM, PAI, dimissioni protette, Cartella Sociale."""
 
-from fastapi import FastAPI
-
 from pdz_casework import models  # noqa: F401  (tables)
 from pdz_casework.assessments.api import router as assessments_router
 from pdz_casework.cases.api import router as cases_router
 from pdz_casework.consent.api import router as consent_router
 from pdz_casework.discharges.api import router as discharges_router
-from pdz_casework.discharges.fhir import warm_up
 from pdz_casework.links.api import router as links_router
 from pdz_casework.pai.api import router as pai_router
 from pdz_casework.settings import settings
 from pdz_casework.sla.api import router as sla_router
 from pdz_shared.app import ServiceSpec, create_app
-
-
-async def _warm_up(app: FastAPI) -> None:
-    warm_up()
-
 
 app = create_app(
     ServiceSpec(
@@ -26,12 +18,13 @@ app = create_app(
         summary="PUA, triage, valutazione multidimensionale, PAI e dimissioni protette",
         description="API del servizio casework: l'accesso integrato dell'Ambito con l'ASST.",
         settings=settings(),
-        on_startup=[_warm_up],
+        bare_pool=True,  # the discharge intake
+        # Routes are matched in this order: the discharge intake, the hot path, first.
         routers=[
+            discharges_router,
             cases_router,
             assessments_router,
             pai_router,
-            discharges_router,
             sla_router,
             links_router,
             consent_router,

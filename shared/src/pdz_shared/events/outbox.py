@@ -5,21 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, DateTime, Index, String, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, String, Table, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_shared.db import SessionFactory, sync_url, utcnow
+from pdz_shared.db import SessionFactory, utcnow
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.kafka import KafkaConfig, make_producer
 from pdz_shared.observability import EVENTS_PUBLISHED, request_id_var, traceparent_var
+from pdz_shared.wakeup import Wakeup
 
 NOTIFY_CHANNEL = "pdz_outbox"
 
@@ -62,6 +64,9 @@ class OutboxMessage(SQLModel, table=True):
         )
 
 
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
 async def emit(
     session: AsyncSession,
     *,
@@ -89,6 +94,46 @@ async def emit(
     session.add(row)
     await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return row
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to write with ``emit_many``; trace context defaults to the current request's."""
+
+    topic: str
+    type: str
+    source: str
+    key: str
+    data: BaseModel | dict[str, Any]
+    subject: str | None = None
+    traceparent: str | None = None
+    request_id: str | None = None
+
+
+async def emit_many(session: AsyncSession, events: Sequence[NewEvent]) -> None:
+    """Write many events in the caller's transaction with one INSERT and one NOTIFY, in the
+    order given (so per key order is kept)."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "event_id": uuid.uuid4(),
+            "topic": e.topic,
+            "key": e.key,
+            "type": e.type,
+            "source": e.source,
+            "subject": e.subject,
+            "time": now,
+            "data": e.data.model_dump(mode="json") if isinstance(e.data, BaseModel) else e.data,
+            "traceparent": e.traceparent or traceparent_var.get(),
+            "request_id": e.request_id or request_id_var.get(),
+            "created_at": now,
+        }
+        for e in events
+    ]
+    await session.execute(insert(_OUTBOX), rows)
+    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 _CLAIM_HEADS = text("""
@@ -135,7 +180,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.retention = retention
         self.log = structlog.get_logger("pdz.outbox").bind(service=service)
-        self._wake = asyncio.Event()
+        self.wakeup = Wakeup(database_url, NOTIFY_CHANNEL, poll_interval)
 
     async def publish_pending(self, producer: Any) -> int:
         """One claim → publish → mark cycle. Returns how many rows were published."""
@@ -180,25 +225,8 @@ class OutboxRelay:
             await session.execute(_PURGE, {"before": utcnow() - self.retention})
             await session.commit()
 
-    async def _listen(self, stop: asyncio.Event) -> None:
-        """Wake the relay on NOTIFY; reconnect when the connection drops."""
-        while not stop.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(sync_url(self.database_url))
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-                while not stop.is_set() and not conn.is_closed():  # noqa: ASYNC110
-                    await asyncio.sleep(1.0)
-            except (OSError, asyncpg.PostgresError) as exc:
-                self.log.warning("outbox.listen_failed", error=str(exc))
-                await asyncio.sleep(1.0)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-
     async def run(self, stop: asyncio.Event) -> None:
-        listener = asyncio.create_task(self._listen(stop))
+        self.wakeup.start(stop)
         producer = None
         backoff = 0.2
         purge_at = 0.0
@@ -225,25 +253,11 @@ class OutboxRelay:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll_interval):
-                        await _first(self._wake.wait(), stop.wait())
+                await self.wakeup.wait(stop)
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            await self.wakeup.close()
             if producer is not None:
                 await producer.stop()
-
-
-async def _first(*aws: Any) -> None:
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()
 
 
 async def republish_since(factory: SessionFactory, since: datetime) -> int:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime
-from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
-from codicefiscale import codicefiscale
-from sqlalchemy import exists, func, insert
+from sqlalchemy import Table, exists, func, insert, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_casework.access import acting_role
+from pdz_casework.cases import codice_fiscale
 from pdz_casework.cases.models import Case, CaseAudit, CaseStatusChange, Person
 from pdz_casework.cases.schemas import (
     CaseIn,
@@ -31,7 +31,7 @@ from pdz_shared.auth import Principal
 from pdz_shared.contracts import casework as contract
 from pdz_shared.db import utcnow
 from pdz_shared.errors import Conflict, NotFound, Unprocessable
-from pdz_shared.events.outbox import emit
+from pdz_shared.events.outbox import NewEvent, emit_many
 from pdz_shared.observability import request_id_var
 
 # The PUA state machine: received → triaged → (closed with orientation | simple service
@@ -65,35 +65,25 @@ READ_ROLES = (
 # ------------------------------------------------------------------ codice fiscale / person
 
 
-def check_codice_fiscale(value: str, name: str = "person.codice_fiscale") -> tuple[str, date, str]:
+def check_codice_fiscale(
+    value: str, name: str = "person.codice_fiscale", birth_hint: date | None = None
+) -> tuple[str, date, str]:
     """The normalised code, the birth date and the sex it encodes (omocodia accepted)."""
-    code = value.strip().upper()
-    decoded = _decode_codice_fiscale(code)
-    if decoded is None:
+    try:
+        decoded = codice_fiscale.decode(value, birth_hint=birth_hint)
+    except ValueError as exc:
         raise Unprocessable(
             "Codice fiscale non valido",
             "Invalid codice fiscale",
-            invalid_params=[{"name": name, "reason": "invalid checksum or format"}],
-        )
-    return code, *decoded
-
-
-@lru_cache(maxsize=4096)
-def _decode_codice_fiscale(code: str) -> tuple[date, str] | None:
-    """Birth date and sex of a valid code, else None: one decode (``is_valid`` is a decode too,
-    and decoding also builds all 128 omocodes), cached since an intake checks the person twice."""
-    try:
-        decoded = codicefiscale.decode(code)
-    except ValueError:
-        return None
-    birth = decoded["birthdate"]
-    return birth.date() if isinstance(birth, datetime) else birth, str(decoded["gender"])
+            invalid_params=[{"name": name, "reason": str(exc)}],
+        ) from exc
+    return decoded.code, decoded.birth_date, decoded.sex
 
 
 def check_person(
     data: PersonIn, prefix: str = "person", cf_name: str = "person.codice_fiscale"
 ) -> tuple[str, date, str]:
-    code, birth, sex = check_codice_fiscale(data.codice_fiscale, cf_name)
+    code, birth, sex = check_codice_fiscale(data.codice_fiscale, cf_name, data.birth_date)
     problems = []
     if data.birth_date is not None and data.birth_date != birth:
         problems.append(
@@ -115,56 +105,92 @@ def check_person(
     return code, birth, sex
 
 
-async def find_person(session: AsyncSession, ambito: str, code: str) -> Person | None:
-    query = select(Person).where(Person.ambito_code == ambito, Person.codice_fiscale == code)
-    return (await session.exec(query)).first()
+PersonKey = tuple[str, str]  # (ambito, codice fiscale)
 
 
-async def upsert_person(session: AsyncSession, ambito: str, data: PersonIn) -> Person:
-    """One person per codice fiscale per ambito: an intake for a known person reuses it."""
-    code, birth, sex = check_person(data)
-    # A known person: one round trip. A new one: one INSERT ... RETURNING. Two intakes for the
-    # same new person at once: the second's INSERT waits, does nothing, then it finds the first.
-    person = await find_person(session, ambito, code)
-    if person is None:
-        person = await _insert_person(session, ambito, data, code, birth, sex)
-    if person is None:
-        person = await find_person(session, ambito, code)
-    assert person is not None
-    if data.residence_comune and data.residence_comune != person.residence_comune:
-        person.residence_comune = data.residence_comune
-        session.add(person)
-    return person
+async def lock_people(session: AsyncSession, keys: Iterable[PersonKey]) -> None:
+    """Serialises the opening of cases per person until the transaction ends (callers that
+    may open a case for the same person at once: two discharges, a discharge and the PUA)."""
+    names = sorted({f"person|{a}|{c}" for a, c in keys})
+    if names:
+        await session.execute(_LOCK_PEOPLE, {"keys": names})
 
 
-async def _insert_person(
-    session: AsyncSession, ambito: str, data: PersonIn, code: str, birth: date, sex: str
-) -> Person | None:
-    """The new person, or None if the codice fiscale is already taken in the ambito."""
-    insert_stmt = (
-        pg_insert(Person)
-        .values(
-            id=uuid.uuid4(),
-            ambito_code=ambito,
-            codice_fiscale=code,
-            given_name=data.given_name,
-            family_name=data.family_name,
-            birth_date=birth,
-            sex=sex,
-            residence_comune=data.residence_comune,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(constraint="uq_person_ambito_cf")
-        .returning(*Person.__table__.c)  # type: ignore[attr-defined]
+_LOCK_PEOPLE = text(
+    "SELECT pg_advisory_xact_lock(h) FROM "
+    "(SELECT hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY 1) s"
+)
+
+
+_INSERT_PERSON = pg_insert(Person).on_conflict_do_nothing(constraint="uq_person_ambito_cf")
+
+
+async def upsert_people(
+    session: AsyncSession, wanted: Sequence[tuple[str, PersonIn]]
+) -> dict[PersonKey, Person]:
+    """One person per codice fiscale per ambito: known ones are reused, new ones inserted, all
+    with one INSERT ... ON CONFLICT DO NOTHING and one SELECT. The last residence given wins."""
+    checked: dict[PersonKey, tuple[PersonIn, date, str]] = {}
+    for ambito, data in wanted:
+        code, birth, sex = check_person(data)
+        checked[(ambito, code)] = (data, birth, sex)
+    if not checked:
+        return {}
+    now = utcnow()
+    await session.execute(
+        _INSERT_PERSON,
+        [
+            {
+                "id": uuid.uuid4(),
+                "ambito_code": ambito,
+                "codice_fiscale": code,
+                "given_name": data.given_name,
+                "family_name": data.family_name,
+                "birth_date": birth,
+                "sex": sex,
+                "residence_comune": data.residence_comune,
+                "created_at": now,
+            }
+            for (ambito, code), (data, birth, sex) in checked.items()
+        ],
     )
-    result = await session.execute(select(Person).from_statement(insert_stmt))
-    return result.scalars().first()
+    found = await session.exec(
+        select(Person).where(
+            tuple_(col(Person.ambito_code), col(Person.codice_fiscale)).in_(list(checked))
+        )
+    )
+    people = {(p.ambito_code, p.codice_fiscale): p for p in found.all()}
+    for key, (data, _, _) in checked.items():
+        person = people[key]
+        if data.residence_comune and data.residence_comune != person.residence_comune:
+            person.residence_comune = data.residence_comune
+            session.add(person)
+    return people
 
 
 # ------------------------------------------------------------------ events
 
 
-def facts(case: Case, person: Person, occurred_at: datetime | None = None) -> dict[str, Any]:
+class CaseFacts(Protocol):
+    """What an event says of a case (a loaded ``Case`` or a ``NewCase`` being written)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def ambito_code(self) -> str: ...
+    @property
+    def comune_code(self) -> str | None: ...
+    @property
+    def pua_level(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def case_manager_sub(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+
+
+def facts(case: CaseFacts, person: Person, occurred_at: datetime | None = None) -> dict[str, Any]:
     """The facts every casework event carries: no name, no codice fiscale."""
     when = occurred_at or utcnow()
     return {
@@ -180,18 +206,26 @@ def facts(case: Case, person: Person, occurred_at: datetime | None = None) -> di
     }
 
 
-async def emit_case_event(
-    session: AsyncSession, topic: str, type_: str, payload: contract.CaseFacts
-) -> None:
-    await emit(
-        session,
+def case_event(
+    topic: str, type_: str, payload: contract.CaseFacts, *, request_id: str | None = None
+) -> NewEvent:
+    """A casework event, keyed by its case (so per case order is kept on the topic)."""
+    key = str(payload.case_id)
+    return NewEvent(
         topic=topic,
         type=type_,
         source=contract.SOURCE,
-        key=str(payload.case_id),
-        subject=str(payload.case_id),
+        key=key,
+        subject=key,
         data=payload,
+        request_id=request_id,
     )
+
+
+async def emit_case_event(
+    session: AsyncSession, topic: str, type_: str, payload: contract.CaseFacts
+) -> None:
+    await emit_many(session, [case_event(topic, type_, payload)])
 
 
 # ------------------------------------------------------------------ audit
@@ -225,6 +259,35 @@ async def audit(
         await session.execute(insert(CaseAudit), rows)
 
 
+async def audit_writes(
+    session: AsyncSession,
+    writes: Sequence[tuple[uuid.UUID, str, str | None]],
+    *,
+    role: str,
+    operation: str,
+    purpose: str,
+) -> None:
+    """Audit rows for changes made on behalf of another system (case, subject, request id)."""
+    if writes:
+        now = utcnow()
+        await session.execute(
+            insert(CaseAudit),
+            [
+                {
+                    "case_id": case_id,
+                    "at": now,
+                    "sub": sub[:200],
+                    "role": role,
+                    "action": "write",
+                    "operation": operation,
+                    "purpose": purpose,
+                    "request_id": request_id,
+                }
+                for case_id, sub, request_id in writes
+            ],
+        )
+
+
 async def audit_trail(
     session: AsyncSession, case_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[CaseAudit], int]:
@@ -237,19 +300,46 @@ async def audit_trail(
 # ------------------------------------------------------------------ cases
 
 
-async def open_case(
-    session: AsyncSession,
-    actor: str,
-    data: CaseIn,
-    *,
-    at: datetime | None = None,
-    person: Person | None = None,
-) -> tuple[Case, Person]:
-    """Opens a case for ``data.person``, or for ``person`` when the caller has just upserted it."""
-    if person is None:
-        person = await upsert_person(session, data.ambito_code, data.person)
-    now = at or utcnow()
-    case = Case(
+async def pending_cases(
+    session: AsyncSession, person_ids: Iterable[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], Case]:
+    """The latest case still open per (person, ambito), locked for the transaction."""
+    rows = await session.exec(
+        select(Case)
+        .where(col(Case.person_id).in_(sorted(set(person_ids))), col(Case.status).not_in(FINAL))
+        .order_by(col(Case.received_at).desc())
+        .with_for_update()
+    )
+    found: dict[tuple[uuid.UUID, str], Case] = {}
+    for case in rows.all():
+        found.setdefault((case.person_id, case.ambito_code), case)
+    return found
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A case about to be written (plain data: building an ORM object costs 150 µs)."""
+
+    id: uuid.UUID
+    ambito_code: str
+    comune_code: str | None
+    person_id: uuid.UUID
+    source: str
+    pua_level: str
+    status: str
+    case_manager_sub: str | None
+    case_manager_kind: str | None
+    request_summary: str | None
+    closure_reason: str | None
+    version: int
+    created_by: str
+    received_at: datetime
+    updated_at: datetime
+
+
+def new_case(data: CaseIn, person: Person, actor: str, at: datetime) -> NewCase:
+    return NewCase(
+        id=uuid.uuid4(),
         ambito_code=data.ambito_code,
         comune_code=data.comune_code or data.person.residence_comune,
         person_id=person.id,
@@ -259,23 +349,76 @@ async def open_case(
         case_manager_sub=data.case_manager_sub,
         case_manager_kind=data.case_manager_kind,
         request_summary=data.request_summary,
+        closure_reason=None,
+        version=1,
         created_by=actor,
-        received_at=now,
-        updated_at=now,
+        received_at=at,
+        updated_at=at,
     )
-    session.add(case)
-    await session.flush()
-    session.add(CaseStatusChange(case_id=case.id, to_status="received", at=now, by_sub=actor))
-    await sla.start_step(session, case.id, case.ambito_code, "first_contact", now)
-    await sla.start_step(session, case.id, case.ambito_code, "triage", now)
-    if case.case_manager_sub:
-        await sla.meet(session, case.id, ["first_contact"])
-    await emit_case_event(
+
+
+_CASE: Table = Case.__table__  # type: ignore[attr-defined]
+_STATUS_CHANGE: Table = CaseStatusChange.__table__  # type: ignore[attr-defined]
+_CASE_COLUMNS = [f.name for f in fields(NewCase)]
+assert set(_CASE_COLUMNS) == {c.name for c in _CASE.columns}, "NewCase must match pua_case"
+
+
+async def insert_cases(
+    session: AsyncSession,
+    opened: Sequence[tuple[NewCase, Person]],
+    *,
+    request_ids: Mapping[uuid.UUID, str | None] | None = None,
+) -> None:
+    """Writes new cases with their first status, the first contact and triage deadlines and
+    case.opened, one statement per table whatever their number. ``request_ids``: the request
+    that asked for each case, when it is not the current one."""
+    if not opened:
+        return
+    await session.execute(
+        insert(_CASE), [{k: getattr(c, k) for k in _CASE_COLUMNS} for c, _ in opened]
+    )
+    await session.execute(
+        insert(_STATUS_CHANGE),
+        [
+            {"case_id": c.id, "to_status": "received", "at": c.received_at, "by_sub": c.created_by}
+            for c, _ in opened
+        ],
+    )
+    await sla.start_steps(
         session,
-        contract.CASE_TOPIC,
-        contract.CASE_OPENED,
-        contract.CaseOpened(**facts(case, person, now)),
+        [(c.id, c.ambito_code, kind, c.received_at) for c, _ in opened for kind in OPENING_STEPS],
+        met={c.id: ["first_contact"] for c, _ in opened if c.case_manager_sub},
     )
+    asked = request_ids or {}
+    await emit_many(
+        session,
+        [
+            case_event(
+                contract.CASE_TOPIC,
+                contract.CASE_OPENED,
+                contract.CaseOpened(**facts(c, p, c.received_at)),
+                request_id=asked.get(c.id),
+            )
+            for c, p in opened
+        ],
+    )
+
+
+OPENING_STEPS = ("first_contact", "triage")
+
+
+async def open_case(
+    session: AsyncSession, actor: str, data: CaseIn, *, at: datetime | None = None
+) -> tuple[Case, Person]:
+    """Opens a case for ``data.person`` (found by codice fiscale in the ambito, or new)."""
+    code = data.person.codice_fiscale.strip().upper()
+    await lock_people(session, [(data.ambito_code, code)])
+    people = await upsert_people(session, [(data.ambito_code, data.person)])
+    person = next(iter(people.values()))
+    new = new_case(data, person, actor, at or utcnow())
+    await insert_cases(session, [(new, person)])
+    case = await session.get(Case, new.id)
+    assert case is not None
     return case, person
 
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -19,11 +19,18 @@ def _ts(nullable: bool = False) -> Any:
 
 
 class Discharge(SQLModel, table=True):
-    """A dimissione protetta from an ASST: one per (sending organization, encounter)."""
+    """A dimissione protetta from an ASST: one per (sending organization, encounter).
+
+    The intake writes this row and nothing else; ``pending`` holds the last receipt, read and
+    checked, until the discharge processor applies it (opens the case, moves the deadline...).
+    The other columns are the state applied so far (or, before the first processing, the first
+    receipt's).
+    """
 
     __tablename__ = "discharge"
     __table_args__ = (
         UniqueConstraint("sending_organization", "encounter_identifier", name="uq_discharge_key"),
+        Index("ix_discharge_pending", "updated_at", postgresql_where=text("pending IS NOT NULL")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -47,6 +54,11 @@ class Discharge(SQLModel, table=True):
     received_at: datetime = _ts()
     processed_at: datetime | None = _ts(nullable=True)
     updated_at: datetime = _ts()
+    pending: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSONB(none_as_null=True), nullable=True),
+        description="The receipt waiting for the processor: the Bundle as read, request id",
+    )
 
 
 class CaseTask(SQLModel, table=True):

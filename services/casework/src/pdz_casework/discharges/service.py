@@ -1,4 +1,10 @@
-"""Dimissioni protette: one code path for the HTTP and the Kafka channel.
+"""Dimissioni protette: the intake, one code path for the HTTP and the Kafka channel.
+
+The intake reads and checks the Bundle (every problem at once), then writes one row: the
+discharge with its receipt ``pending``. The discharge processor (``processing``) applies it in
+the worker: full FHIR R4 conformance, the person, the case, the six steps, the deadline, the
+events. So an ASST gets its 202 after a single statement, and a burst of discharges is opened
+in batches.
 
 Idempotent on (sending organization, encounter identifier): the same bundle again changes
 nothing; a changed planned date moves the case's discharge deadline; an Encounter ``cancelled``
@@ -7,53 +13,40 @@ closes the case it opened, if that is still pending.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, text
-from sqlmodel import col, select
+import asyncpg
+from sqlalchemy import RowMapping
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_casework.cases import service as cases
-from pdz_casework.cases.models import Case, Person
-from pdz_casework.cases.schemas import CaseIn, PersonIn
+from pdz_casework.cases.models import Case
+from pdz_casework.cases.schemas import PersonIn
 from pdz_casework.discharges import fhir
 from pdz_casework.discharges.models import CareTransition, CaseTask, Discharge
-from pdz_casework.discharges.schemas import TransitionIn
+from pdz_casework.discharges.schemas import DischargeOut, TransitionIn
 from pdz_casework.sla import service as sla
 from pdz_shared.contracts import casework as contract
-from pdz_shared.db import utcnow
+from pdz_shared.db import Statement, utcnow
 from pdz_shared.errors import Conflict, Forbidden, NotFound, PdzError, Unprocessable
 from pdz_shared.events.inbox import PermanentEventError
-from pdz_shared.http import body_hash
+from pdz_shared.http import body_hash, canonical_json
+from pdz_shared.observability import request_id_var, traceparent_var
 
-ROME = ZoneInfo("Europe/Rome")
-STEPS = (
-    (1, "identificazione_paziente_fragile", "Identificazione del paziente fragile"),
-    (2, "valutazione_bisogno_complessita", "Valutazione del bisogno e definizione complessità"),
-    (3, "modello_dimissioni_cot", "Sviluppo modello organizzativo Dimissioni protette - COT"),
-    (
-        4,
-        "modello_cot_rete_territoriale",
-        "Sviluppo modello organizzativo COT - Rete Socio Sanitaria - Sociale Territoriale",
-    ),
-    (5, "attivazione_transizioni", "Attivazione delle transizioni"),
-    (6, "monitoraggio_esito_transizione", "Tracciamento e monitoraggio esito transizione"),
-)
+NOTIFY_CHANNEL = "pdz_discharge"
 CANCELLED = "cancelled"
-_TASK_TABLE: Table = CaseTask.__table__  # type: ignore[attr-defined]
-_TRANSITION_TABLE: Table = CareTransition.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
 class Receipt:
-    discharge: Discharge
+    discharge: DischargeOut
     created: bool
-    changed: bool
 
 
 def _issues_of(exc: PdzError) -> list[dict[str, str]]:
@@ -63,7 +56,7 @@ def _issues_of(exc: PdzError) -> list[dict[str, str]]:
     ] or [{"name": "body", "reason": exc.detail_en or ""}]
 
 
-def _check_person(parsed: fhir.ParsedDischarge) -> PersonIn | None:
+def person_of(parsed: fhir.ParsedDischarge) -> PersonIn | None:
     """The Patient as a PersonIn; problems (codice fiscale, birth date, sex) go to ``issues``."""
     if not (parsed.codice_fiscale and parsed.given_name and parsed.family_name):
         return None
@@ -86,20 +79,14 @@ def _check_person(parsed: fhir.ParsedDischarge) -> PersonIn | None:
     return person
 
 
-def deadline_for(planned: date, lead_hours: int) -> datetime:
-    """A discharge must be organised before the planned day starts (Italian time)."""
-    return datetime.combine(planned, time(0, 0), ROME) - timedelta(hours=lead_hours)
-
-
-async def receive(
-    session: AsyncSession,
+def read(
     data: Any,
     *,
-    channel: str,
-    actor: str,
     may_act_on: Callable[[str], bool] | None = None,
     default_ambito: str | None = None,
-) -> Receipt:
+) -> fhir.ParsedDischarge:
+    """The Bundle read and checked; its problems in ``issues``. A sender may only write to its
+    own ambiti (403)."""
     parsed = fhir.parse(data)
     if parsed.ambito_code is None and not parsed.issues:
         if default_ambito is None:
@@ -109,7 +96,7 @@ async def receive(
                 f"{fhir.AMBITO_SYSTEM})",
             )
         parsed.ambito_code = default_ambito
-    person_in = _check_person(parsed)
+    person_of(parsed)
     if (
         parsed.ambito_code is not None
         and may_act_on is not None
@@ -119,38 +106,72 @@ async def receive(
             f"L'ambito {parsed.ambito_code} non è tra quelli del mittente",
             f"Ambito {parsed.ambito_code} is not among the sender's",
         )
-    if parsed.issues:
-        return await _reject(session, parsed, data, channel=channel, actor=actor)
-    assert person_in is not None and parsed.sending_organization and parsed.encounter_identifier
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-        {"k": f"discharge|{parsed.sending_organization}|{parsed.encounter_identifier}"},
+    return parsed
+
+
+_SHOWN = ", ".join([*DischargeOut.model_fields, "pending"])
+# The receipt in one statement. A new key inserts the row; the same Bundle again (same hash)
+# changes nothing (no row comes back); a different Bundle replaces the pending receipt. Until
+# the first processing the row shows the last receipt; afterwards it keeps the state applied,
+# and the processor compares the new receipt with it. NOTIFY wakes the processor at commit.
+_ACCEPT = Statement(f"""
+    WITH up AS (
+        INSERT INTO discharge AS d (
+            id, sending_organization, sending_organization_name, encounter_identifier, status,
+            channel, reasons, ambito_code, encounter_status, admission_date,
+            planned_discharge_date, bundle, bundle_hash, receipts, received_by, received_at,
+            updated_at, pending)
+        VALUES (
+            :id, :org, :org_name, :encounter, 'accepted', :channel, '[]'::jsonb, :ambito,
+            :encounter_status, :admission, :planned, CAST(:bundle AS jsonb), :hash, 1, :actor,
+            :now, :now, CAST(:pending AS jsonb))
+        ON CONFLICT ON CONSTRAINT uq_discharge_key DO UPDATE SET
+            bundle = EXCLUDED.bundle,
+            bundle_hash = EXCLUDED.bundle_hash,
+            receipts = d.receipts + 1,
+            pending = EXCLUDED.pending,
+            status = 'accepted',
+            reasons = CASE WHEN d.processed_at IS NULL THEN '[]'::jsonb ELSE d.reasons END,
+            sending_organization_name = CASE WHEN d.processed_at IS NULL
+                THEN EXCLUDED.sending_organization_name ELSE d.sending_organization_name END,
+            ambito_code = CASE WHEN d.processed_at IS NULL
+                THEN EXCLUDED.ambito_code ELSE d.ambito_code END,
+            encounter_status = CASE WHEN d.processed_at IS NULL
+                THEN EXCLUDED.encounter_status ELSE d.encounter_status END,
+            admission_date = CASE WHEN d.processed_at IS NULL
+                THEN EXCLUDED.admission_date ELSE d.admission_date END,
+            planned_discharge_date = CASE WHEN d.processed_at IS NULL
+                THEN EXCLUDED.planned_discharge_date ELSE d.planned_discharge_date END,
+            updated_at = EXCLUDED.updated_at
+        WHERE d.bundle_hash <> EXCLUDED.bundle_hash
+        RETURNING {_SHOWN}, (xmax = 0) AS inserted
     )
-    existing = await _find(session, parsed.sending_organization, parsed.encounter_identifier)
-    digest = body_hash(data)
-    if existing is not None and existing.bundle_hash == digest:
-        return Receipt(existing, created=False, changed=False)
-    if existing is not None and existing.status == "processed":
-        await _update(session, existing, parsed, data, digest, actor)
-        return Receipt(existing, created=False, changed=True)
-    row = await _process_new(
-        session, existing, parsed, person_in, data, digest, channel=channel, actor=actor
-    )
-    return Receipt(row, created=existing is None, changed=True)
+    SELECT up.*, pg_notify('pdz_discharge', '') AS notified FROM up
+""")  # noqa: S608 - the columns are our own names
+_BY_KEY = Statement(
+    f"SELECT {_SHOWN}, false AS inserted FROM discharge "  # noqa: S608 - column names
+    "WHERE sending_organization = :org AND encounter_identifier = :encounter"
+)
 
 
-async def _find(session: AsyncSession, org: str, encounter: str) -> Discharge | None:
-    query = select(Discharge).where(
-        Discharge.sending_organization == org, Discharge.encounter_identifier == encounter
-    )
-    return (await session.exec(query.with_for_update())).first()
-
-
-async def _reject(
-    session: AsyncSession, parsed: fhir.ParsedDischarge, data: Any, *, channel: str, actor: str
+async def accept(
+    session: AsyncSession,
+    data: Any,
+    *,
+    channel: str,
+    actor: str,
+    may_act_on: Callable[[str], bool] | None = None,
+    default_ambito: str | None = None,
 ) -> Receipt:
-    """HTTP: 422 listing every issue, nothing written. Kafka: a rejected record, or the DLQ."""
-    if channel == "api":
+    """Reads the Bundle and records the receipt for the processor (HTTP: 422 for a Bundle with
+    problems, nothing written; Kafka: a rejected record, or the DLQ if it has no key)."""
+    parsed = read(data, may_act_on=may_act_on, default_ambito=default_ambito)
+    return await record(session, parsed, data, channel=channel, actor=actor)
+
+
+def refuse_if_invalid(parsed: fhir.ParsedDischarge) -> None:
+    """HTTP: 422 problem+json listing every issue of the Bundle."""
+    if parsed.issues:
         names = ", ".join(i["name"] for i in parsed.issues[:5])
         raise Unprocessable(
             f"Il Bundle di dimissione ha {len(parsed.issues)} problemi: {names}",
@@ -158,26 +179,84 @@ async def _reject(
             invalid_params=parsed.issues,
             code="invalid-bundle",
         )
+
+
+async def record(
+    db: AsyncSession | asyncpg.Connection,
+    parsed: fhir.ParsedDischarge,
+    data: Any,
+    *,
+    channel: str,
+    actor: str,
+) -> Receipt:
+    """Records a Bundle already read: its receipt for the processor, in one statement (in the
+    caller's session, or on a bare connection: the HTTP intake's hot path)."""
+    if parsed.issues:
+        assert isinstance(db, AsyncSession), "Kafka rejections are written in the inbox session"
+        return await _reject(db, parsed, data, channel=channel, actor=actor)
+    assert parsed.sending_organization and parsed.encounter_identifier
+    pending = {
+        "parsed": parsed.to_json(),
+        "request_id": request_id_var.get(),
+        "traceparent": traceparent_var.get(),
+        "actor": actor,
+        "channel": channel,
+    }
+    key = {"org": parsed.sending_organization, "encounter": parsed.encounter_identifier}
+    canonical = canonical_json(data)
+    found = await _ACCEPT.fetch(
+        db,
+        {
+            **key,
+            "id": uuid.uuid4(),
+            "org_name": parsed.sending_organization_name,
+            "channel": channel,
+            "ambito": parsed.ambito_code,
+            "encounter_status": parsed.encounter_status,
+            "admission": parsed.admission_date,
+            "planned": parsed.planned_discharge_date,
+            "bundle": canonical,
+            "hash": hashlib.sha256(canonical.encode()).hexdigest(),
+            "actor": actor,
+            "now": utcnow(),
+            "pending": json.dumps(pending),
+        },
+    ) or await _BY_KEY.fetch(db, key)
+    row = found[0]
+    return Receipt(discharge_out(row), created=bool(row["inserted"]))
+
+
+async def _reject(
+    session: AsyncSession, parsed: fhir.ParsedDischarge, data: Any, *, channel: str, actor: str
+) -> Receipt:
+    """HTTP: 422 listing every issue, nothing written. Kafka: a rejected record, or the DLQ."""
+    if channel == "api":
+        refuse_if_invalid(parsed)
     if not parsed.key_known:
         raise PermanentEventError(
             "unidentifiable discharge bundle: "
             + "; ".join(f"{i['name']}: {i['reason']}" for i in parsed.issues[:10])
         )
     assert parsed.sending_organization and parsed.encounter_identifier
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-        {"k": f"discharge|{parsed.sending_organization}|{parsed.encounter_identifier}"},
-    )
-    existing = await _find(session, parsed.sending_organization, parsed.encounter_identifier)
+    existing = (
+        await session.exec(
+            select(Discharge)
+            .where(
+                Discharge.sending_organization == parsed.sending_organization,
+                Discharge.encounter_identifier == parsed.encounter_identifier,
+            )
+            .with_for_update()
+        )
+    ).first()
     if existing is not None:
         if existing.status == "rejected":
             existing.reasons = parsed.issues
             existing.receipts += 1
             existing.updated_at = utcnow()
             session.add(existing)
-            return Receipt(existing, created=False, changed=True)
+            return Receipt(discharge_out(existing), created=False)
         raise PermanentEventError(
-            "invalid update of processed discharge: "
+            "invalid update of a discharge already received: "
             + "; ".join(f"{i['name']}: {i['reason']}" for i in parsed.issues[:10])
         )
     row = Discharge(
@@ -197,257 +276,23 @@ async def _reject(
     )
     session.add(row)
     await session.flush()
-    return Receipt(row, created=True, changed=True)
+    return Receipt(discharge_out(row), created=True)
 
 
-async def _open_case_for(
-    session: AsyncSession,
-    parsed: fhir.ParsedDischarge,
-    person_in: PersonIn,
-    actor: str,
-    now: datetime,
-) -> tuple[Case, Person]:
-    """The person's pending case in the ambito, or a new one with source ASST dimissione."""
-    assert parsed.ambito_code is not None
-    person = await cases.upsert_person(session, parsed.ambito_code, person_in)
-    pending = (
-        await session.exec(
-            select(Case)
-            .where(
-                Case.person_id == person.id,
-                Case.ambito_code == parsed.ambito_code,
-                col(Case.status).not_in(sorted(cases.FINAL)),
-            )
-            .order_by(col(Case.received_at).desc())
-            .with_for_update()
-        )
-    ).first()
-    if pending is not None:
-        return pending, person
-    summary = "; ".join(parsed.needs)[:2000] or None
-    case, person = await cases.open_case(
-        session,
-        actor,
-        CaseIn(
-            ambito_code=parsed.ambito_code,
-            comune_code=parsed.comune_code,
-            source="asst_dimissione",
-            person=person_in,
-            request_summary=summary,
-        ),
-        at=now,
-        person=person,
-    )
-    return case, person
-
-
-async def _process_new(
-    session: AsyncSession,
-    row: Discharge | None,
-    parsed: fhir.ParsedDischarge,
-    person_in: PersonIn,
-    data: Any,
-    digest: str,
-    *,
-    channel: str,
-    actor: str,
-) -> Discharge:
-    assert parsed.sending_organization and parsed.encounter_identifier and parsed.ambito_code
-    now = utcnow()
-    new = row is None
-    if row is None:
-        row = Discharge(
-            sending_organization=parsed.sending_organization,
-            encounter_identifier=parsed.encounter_identifier,
-            status="accepted",
-            channel=channel,
-            bundle=data,
-            bundle_hash=digest,
-            received_by=actor,
-            received_at=now,
-        )
+def discharge_out(row: Discharge | Mapping[str, Any] | RowMapping) -> DischargeOut:
+    """The discharge as the API shows it: a receipt waiting for the processor shows what the
+    ASST sent last (status ``accepted``), the rest the state applied so far."""
+    if isinstance(row, Mapping | RowMapping):
+        values = dict(row)
     else:
-        row.receipts += 1
-    row.sending_organization_name = parsed.sending_organization_name
-    row.ambito_code = parsed.ambito_code
-    row.encounter_status = parsed.encounter_status
-    row.admission_date = parsed.admission_date
-    row.planned_discharge_date = parsed.planned_discharge_date
-    row.bundle, row.bundle_hash, row.reasons = data, digest, []
-    row.status, row.processed_at, row.updated_at = "processed", now, now
-    if parsed.encounter_status == CANCELLED:
-        session.add(row)
-        await session.flush()
-        row.reasons = [{"name": "Encounter.status", "reason": "cancelled before a case was opened"}]
-        return row
-    if new:
-        # Inserted once the case is known (we hold the advisory lock on its key), so with its
-        # case_id instead of an INSERT and then an UPDATE.
-        case, person = await _open_case_for(session, parsed, person_in, actor, now)
-        row.case_id = case.id
-        session.add(row)
-        await session.flush()
-    else:
-        session.add(row)
-        await session.flush()
-        case, person = await _open_case_for(session, parsed, person_in, actor, now)
-        row.case_id = case.id
-    # Core inserts: nothing reads these rows back in this transaction through the session, and
-    # building seven SQLModel instances (pydantic validation + ORM state + unit of work) cost
-    # more than the statements themselves.
-    await session.execute(
-        insert(_TASK_TABLE),
-        [
-            {
-                "id": uuid.uuid4(),
-                "case_id": case.id,
-                "discharge_id": row.id,
-                "step": step,
-                "code": code,
-                "title": title,
-                "status": "done" if step == 1 else "open",
-                "done_at": now if step == 1 else None,
-                "done_by": actor if step == 1 else None,
-                "version": 1,
-            }
-            for step, code, title in STEPS
-        ],
-    )
-    await session.execute(
-        insert(_TRANSITION_TABLE).values(
-            id=uuid.uuid4(),
-            discharge_id=row.id,
-            case_id=case.id,
-            origin_setting=parsed.origin_setting[:100],
-            planned_destination=parsed.planned_destination,
-            planned_on=parsed.planned_discharge_date,
-            version=1,
-        )
-    )
-    await _set_deadline(session, case, parsed.planned_discharge_date)
-    readmission_of = await _flag_readmission(session, person, row, parsed.admission_date)
-    await cases.emit_case_event(
-        session,
-        contract.DISCHARGE_TOPIC,
-        contract.DISCHARGE_RECEIVED,
-        contract.DischargeReceived(
-            **cases.facts(case, person, now),
-            discharge_id=row.id,
-            channel=channel,
-            sending_organization=(parsed.sending_organization_name or parsed.sending_organization)[
-                :200
-            ],
-            admission_date=parsed.admission_date,
-            planned_discharge_date=parsed.planned_discharge_date,
-            received_at=now,
-            readmission_of=readmission_of,
-        ),
-    )
-    return row
-
-
-async def _set_deadline(session: AsyncSession, case: Case, planned: date | None) -> None:
-    if planned is None or case.status in cases.FINAL:
-        return
-    policy = await sla.policy_for(session, case.ambito_code)
-    due = deadline_for(planned, policy.discharge_lead_hours)
-    await sla.set_deadline(session, case.id, case.ambito_code, "discharge", due)
-
-
-async def _update(
-    session: AsyncSession,
-    row: Discharge,
-    parsed: fhir.ParsedDischarge,
-    data: Any,
-    digest: str,
-    actor: str,
-) -> None:
-    now = utcnow()
-    was_cancelled = row.encounter_status == CANCELLED
-    moved = parsed.planned_discharge_date != row.planned_discharge_date
-    row.bundle, row.bundle_hash = data, digest
-    row.receipts += 1
-    row.encounter_status = parsed.encounter_status
-    row.admission_date = parsed.admission_date
-    row.planned_discharge_date = parsed.planned_discharge_date
-    row.updated_at = now
-    session.add(row)
-    if row.case_id is None:
-        return
-    case = (await session.exec(select(Case).where(Case.id == row.case_id).with_for_update())).one()
-    transition = (
-        await session.exec(select(CareTransition).where(CareTransition.discharge_id == row.id))
-    ).first()
-    if parsed.encounter_status == CANCELLED and not was_cancelled:
-        if transition is not None and transition.completed_at is None:
-            transition.outcome = "dimissione annullata dall'ASST"
-            transition.version += 1
-            session.add(transition)
-        if case.status not in cases.FINAL and case.source == "asst_dimissione":
-            await cases.transition(
-                session, actor, case, "closed", reason="dimissione annullata dall'ASST"
-            )
-        return
-    if moved:
-        if transition is not None:
-            transition.planned_on = parsed.planned_discharge_date
-            transition.version += 1
-            session.add(transition)
-        await _set_deadline(session, case, parsed.planned_discharge_date)
-        cases.touch(case)
-        session.add(case)
-
-
-async def _flag_readmission(
-    session: AsyncSession, person: Person, current: Discharge, admitted: date | None
-) -> uuid.UUID | None:
-    """A new admission within 30 days of a completed transition is a readmission.
-
-    The earlier transition is flagged (visible on its resource) and the new discharge.received
-    names it in ``readmission_of``; transition.completed is not emitted again (one per discharge).
-    """
-    if admitted is None:
-        return None
-    rows = await session.exec(
-        select(CareTransition)
-        .join(Case, col(Case.id) == col(CareTransition.case_id))
-        .where(
-            Case.person_id == person.id,
-            col(CareTransition.discharged_on).is_not(None),
-            col(CareTransition.discharge_id) != current.id,
-        )
-        .order_by(col(CareTransition.discharged_on).desc())
-    )
-    for tr in rows.all():
-        assert tr.discharged_on is not None
-        if timedelta(0) <= admitted - tr.discharged_on <= timedelta(days=30):
-            if tr.readmitted_within_30_days is not True:
-                tr.readmitted_within_30_days = True
-                tr.version += 1
-                session.add(tr)
-            return tr.discharge_id
-    return None
-
-
-async def _emit_transition(
-    session: AsyncSession, case: Case, person: Person, tr: CareTransition
-) -> None:
-    assert tr.destination and tr.discharged_on and tr.arrived_on
-    await cases.emit_case_event(
-        session,
-        contract.DISCHARGE_TOPIC,
-        contract.TRANSITION_COMPLETED,
-        contract.TransitionCompleted(
-            **cases.facts(case, person),
-            discharge_id=tr.discharge_id,
-            origin_setting=tr.origin_setting,
-            destination=tr.destination,
-            discharged_on=tr.discharged_on,
-            arrived_on=tr.arrived_on,
-            outcome=tr.outcome or "",
-            readmitted_within_30_days=tr.readmitted_within_30_days,
-        ),
-    )
+        values = {k: getattr(row, k) for k in (*DischargeOut.model_fields, "pending")}
+    pending = values.get("pending")
+    if pending:
+        parsed = fhir.ParsedDischarge.from_json(pending["parsed"])
+        values["encounter_status"] = parsed.encounter_status
+        values["admission_date"] = parsed.admission_date
+        values["planned_discharge_date"] = parsed.planned_discharge_date
+    return DischargeOut.model_validate({k: values[k] for k in DischargeOut.model_fields})
 
 
 # ------------------------------------------------------------------ reads and the transition
@@ -540,7 +385,22 @@ async def complete_transition(
     cases.touch(case)
     session.add(case)
     person = await cases.get_person(session, case)
-    await _emit_transition(session, case, person, tr)
+    assert tr.destination and tr.discharged_on and tr.arrived_on
+    await cases.emit_case_event(
+        session,
+        contract.DISCHARGE_TOPIC,
+        contract.TRANSITION_COMPLETED,
+        contract.TransitionCompleted(
+            **cases.facts(case, person),
+            discharge_id=tr.discharge_id,
+            origin_setting=tr.origin_setting,
+            destination=tr.destination,
+            discharged_on=tr.discharged_on,
+            arrived_on=tr.arrived_on,
+            outcome=tr.outcome or "",
+            readmitted_within_30_days=tr.readmitted_within_30_days,
+        ),
+    )
     return tr
 
 

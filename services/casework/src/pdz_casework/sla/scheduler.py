@@ -21,8 +21,6 @@ from pdz_casework.cases import service as cases
 from pdz_casework.cases.models import Case
 from pdz_shared.contracts import casework as contract
 from pdz_shared.db import SessionFactory, utcnow
-from pdz_shared.events.inbox import EventConsumer
-from pdz_shared.events.kafka import KafkaConfig
 
 _CLAIM_BREACHED = text("""
     SELECT d.id, d.case_id, d.kind, d.due_at FROM sla_deadline d
@@ -90,22 +88,14 @@ async def run_pass(
     return emitted
 
 
-class SlaScheduler(EventConsumer):
-    """Runs in the casework worker next to the consumers (it consumes no topic).
+class SlaScheduler:
+    """A worker task of casework (it consumes no topic): one pass every ``interval`` seconds."""
 
-    It subclasses EventConsumer only because the worker runs a list of consumers; see the
-    report of issue 5 for a ``tasks`` hook in ``pdz_shared.worker`` that would make this cleaner.
-    """
+    name = "casework.sla-scheduler"
+    topics: list[str] = []
 
-    def __init__(self, factory: SessionFactory, kafka: KafkaConfig, interval: float = 30.0):
-        super().__init__(
-            service="casework",
-            name="sla-scheduler",
-            topics=[],
-            handlers={},
-            factory=factory,
-            kafka=kafka,
-        )
+    def __init__(self, factory: SessionFactory, interval: float = 30.0) -> None:
+        self.factory = factory
         self.interval = interval
         self.log = structlog.get_logger("pdz.sla").bind(task=self.name)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -22,16 +22,21 @@ HOURS_FIELD = {
 
 
 async def policy_for(session: AsyncSession, ambito_code: str) -> SlaPolicy:
-    """The Ambito's policy (or the defaults), read once per transaction: opening a case from a
-    discharge needs it three times, and a missing row is not cached by the identity map."""
+    """The Ambito's policy (or the defaults), read once per transaction."""
+    return (await policies_for(session, [ambito_code]))[ambito_code]
+
+
+async def policies_for(session: AsyncSession, ambiti: Iterable[str]) -> dict[str, SlaPolicy]:
+    """The policies of the ambiti (defaults where an ambito has none), read with one query and
+    kept for the rest of the transaction (a missing row is not cached by the identity map)."""
     known: dict[str, SlaPolicy] = session.info.setdefault("sla_policies", {})
-    policy = known.get(ambito_code)
-    if policy is None:
-        policy = await session.get(SlaPolicy, ambito_code)
-        if policy is None:
-            policy = SlaPolicy(ambito_code=ambito_code)
-        known[ambito_code] = policy
-    return policy
+    missing = sorted(set(ambiti) - set(known))
+    if missing:
+        rows = await session.exec(select(SlaPolicy).where(col(SlaPolicy.ambito_code).in_(missing)))
+        found = {p.ambito_code: p for p in rows.all()}
+        for code in missing:
+            known[code] = found.get(code) or SlaPolicy(ambito_code=code)
+    return known
 
 
 _UPSERT = text("""
@@ -46,28 +51,50 @@ _UPSERT = text("""
 """)
 
 
+Deadline = tuple[uuid.UUID, str, str, datetime]  # case, ambito, kind, due at
+
+
+async def set_deadlines(session: AsyncSession, deadlines: Sequence[Deadline]) -> None:
+    """Opens (or moves) deadlines; a moved deadline may warn again (a met one stays met)."""
+    if deadlines:
+        await session.execute(
+            _UPSERT,
+            [
+                {"id": uuid.uuid4(), "case_id": c, "ambito": a, "kind": k, "due_at": due}
+                for c, a, k, due in deadlines
+            ],
+        )
+
+
 async def set_deadline(
     session: AsyncSession, case_id: uuid.UUID, ambito_code: str, kind: str, due_at: datetime
 ) -> None:
-    """Opens (or moves) a deadline; a moved deadline may warn again (a met one stays met)."""
-    await session.execute(
-        _UPSERT,
-        {
-            "id": uuid.uuid4(),
-            "case_id": case_id,
-            "ambito": ambito_code,
-            "kind": kind,
-            "due_at": due_at,
-        },
+    await set_deadlines(session, [(case_id, ambito_code, kind, due_at)])
+
+
+async def start_steps(
+    session: AsyncSession,
+    steps: Sequence[Deadline],
+    met: dict[uuid.UUID, list[str]] | None = None,
+) -> None:
+    """Starts steps (case, ambito, kind, start): each deadline is its start plus the hours of
+    the ambito's policy; ``met`` lists steps already done at their start (per case)."""
+    policies = await policies_for(session, {a for _, a, _, _ in steps})
+    await set_deadlines(
+        session,
+        [
+            (c, a, k, start + timedelta(hours=int(getattr(policies[a], HOURS_FIELD[k]))))
+            for c, a, k, start in steps
+        ],
     )
+    for case_id, kinds in (met or {}).items():
+        await meet(session, case_id, kinds)
 
 
 async def start_step(
     session: AsyncSession, case_id: uuid.UUID, ambito_code: str, kind: str, start: datetime
 ) -> None:
-    policy = await policy_for(session, ambito_code)
-    hours = int(getattr(policy, HOURS_FIELD[kind]))
-    await set_deadline(session, case_id, ambito_code, kind, start + timedelta(hours=hours))
+    await start_steps(session, [(case_id, ambito_code, kind, start)])
 
 
 async def meet(
