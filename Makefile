@@ -10,7 +10,7 @@ TSBIN := .tools/ts-client/node_modules/.bin
 include deploy/Makefile.k8s
 
 .PHONY: help install run test lint format typecheck docs docs-check openapi api-lint \
-        client-check unit-tests bench clean
+        client-check unit-tests bench chaos clean
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ client-check: $(TSBIN)/tsc ## generate the TypeScript client from the merged Ope
 
 bench: install ## benchmarks against same-run baselines (table + bench/results/*.json)
 	$(RUN) python -m bench.run
+
+chaos: install ## 10,000 discharges while every process is killed in turn and the broker restarts; counts
+	$(RUN) python -m bench.chaos
 
 clean: ## remove local state (.devstack data, build output)
 	rm -rf .devstack .build .tools

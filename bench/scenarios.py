@@ -73,15 +73,17 @@ GIVEN = [
 ]
 
 
-def bundle_factory(run: str) -> Any:
-    """A distinct discharge bundle per index: its own encounter and patient."""
+def bundle_factory(run: str, first: int = 0) -> Any:
+    """A distinct discharge bundle per index: its own encounter and patient (``first`` shifts
+    the patients, so that runs in one database do not share them)."""
     from codicefiscale import codicefiscale
 
     template = json.loads(SAMPLE.read_text())
 
-    def make(i: int) -> bytes:
+    def make(index: int) -> bytes:
         data = copy.deepcopy(template)
         patient = data["entry"][2]["resource"]
+        i = index + first
         k = i // (len(FAMILY) * len(GIVEN))  # a distinct person for every index
         cf = codicefiscale.encode(
             lastname=FAMILY[i % len(FAMILY)],
@@ -93,7 +95,7 @@ def bundle_factory(run: str) -> Any:
         patient["identifier"][0]["value"] = cf
         patient.pop("gender", None)
         patient.pop("birthDate", None)
-        data["entry"][3]["resource"]["identifier"][0]["value"] = f"BENCH-{run}-{i:07d}"
+        data["entry"][3]["resource"]["identifier"][0]["value"] = f"BENCH-{run}-{index:07d}"
         return json.dumps(data).encode()
 
     return make
@@ -111,7 +113,7 @@ async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
     bodies = [make(i) for i in range(total)]
     asst = token("bench-asst", "asst_system")
     headers = {"Content-Type": "application/fhir+json", "Authorization": f"Bearer {asst}"}
-    warm = bundle_factory(uuid.uuid4().hex[:6])
+    warm = bundle_factory(uuid.uuid4().hex[:6], first=5_000_000)
     await closed_loop(
         CASEWORK_PORT,
         [http_request("POST", "/v1/discharges", warm(i), headers) for i in range(50)],
@@ -229,7 +231,7 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
             headers={"Authorization": f"Bearer {admin}"},
         )
         assert r.status_code in (200, 201, 428), r.text
-    make = bundle_factory(uuid.uuid4().hex[:6])
+    make = bundle_factory(uuid.uuid4().hex[:6], first=1_000_000)
     asst = token("bench-asst", "asst_system")
     headers = {"Content-Type": "application/fhir+json", "Authorization": f"Bearer {asst}"}
     requests = [

@@ -136,6 +136,12 @@ class Broker:
                 self.process.kill()
                 self.process.wait()
 
+    def restart(self, log_path: Path | None = None) -> None:
+        """Stops and starts it again on the same port: memory only, so everything it held
+        (messages, consumer offsets, topics) is gone."""
+        self.stop()
+        self.process = start_tansu(self.port, log_path).process
+
 
 def start_tansu(port: int | None = None, log_path: Path | None = None) -> Broker:
     """Starts the embedded, memory-only Kafka-compatible broker on 127.0.0.1."""

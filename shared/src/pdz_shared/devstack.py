@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -96,6 +97,30 @@ class Stack:
                 proc.kill()
         if self.broker is not None:
             self.broker.stop()
+
+
+async def recover_broker(
+    broker: devinfra.Broker,
+    database_urls: dict[str, str],
+    since: datetime,
+    log_path: Path | None = None,
+) -> int:
+    """A broker restart as an operator recovers from it: the broker again (empty), the topics,
+    then every service's outbox re-published since ``since`` (``pdz events republish``); the
+    consumers' inboxes drop what they had already handled. Returns how many events."""
+    from pdz_shared.db import make_engine, make_session_factory
+    from pdz_shared.events.outbox import republish_since
+
+    await asyncio.to_thread(broker.restart, log_path)
+    await ensure_topics(KafkaConfig(broker.bootstrap, "pdz-recovery"), list(TOPICS))
+    total = 0
+    for url in database_urls.values():
+        engine = make_engine(url, pool_size=1)
+        try:
+            total += await republish_since(make_session_factory(engine), since)
+        finally:
+            await engine.dispose()
+    return total
 
 
 def _say(msg: str) -> None:

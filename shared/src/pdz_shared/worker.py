@@ -63,7 +63,7 @@ async def run_worker(
     topics = [*produces, *(t for c in built for t in c.topics)]
     if topics:
         await ensure_topics(kafka, topics)
-    tasks = [asyncio.create_task(c.run(stop), name=c.name) for c in built]
+    tasks = [asyncio.create_task(supervise(c, stop), name=c.name) for c in built]
     if relay:
         from datetime import timedelta
 
@@ -74,7 +74,7 @@ async def run_worker(
             database_url=settings.database_url,
             retention=timedelta(hours=common.outbox_retention_hours),
         )
-        tasks.append(asyncio.create_task(outbox.run(stop), name=f"{service}.relay"))
+        tasks.append(asyncio.create_task(supervise(outbox, stop), name=outbox.name))
     log.info("worker.started", tasks=[c.name for c in built], relay=relay, role=role)
     try:
         done, _ = await asyncio.wait(
@@ -90,6 +90,29 @@ async def run_worker(
                 await asyncio.wait_for(task, 15)
         await engine.dispose()
         log.info("worker.stopped")
+
+
+async def supervise(task: WorkerTask, stop: asyncio.Event) -> None:
+    """Runs ``task`` until ``stop``; if it fails (a broker that restarted under a consumer, a
+    database that went away...), logs it and runs it again after a growing pause, rather than
+    taking the worker down with it. Exactly-once does not depend on it: an interrupted handler's
+    transaction did not commit, and its offset was not committed either."""
+    log = structlog.get_logger("pdz.worker").bind(task=task.name)
+    pause = 1.0
+    while not stop.is_set():
+        started = asyncio.get_running_loop().time()
+        try:
+            await task.run(stop)
+        except Exception as exc:
+            log.error("worker.task_failed", error=repr(exc), restart_in=pause)
+        else:
+            return
+        if asyncio.get_running_loop().time() - started > 60:
+            pause = 1.0  # it had been running fine: a new fault, not the same one again
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(pause):
+                await stop.wait()
+        pause = min(pause * 2, 30.0)
 
 
 def no_consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[WorkerTask]:

@@ -37,6 +37,7 @@ class Received:
     def render(self) -> str:
         return (
             f"--- mail from {self.mail_from} to {', '.join(self.rcpt_tos)}\n"
+            f"Message-ID: {self.message['Message-ID'] or ''}\n"
             f"Subject: {self.subject}\n\n{self.text}\n"
         )
 

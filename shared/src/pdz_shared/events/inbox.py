@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from pydantic import ValidationError
 from sqlalchemy import Column, DateTime, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -159,9 +160,23 @@ class EventConsumer:
                     return handled
                 if self.after_commit is not None:
                     await self.after_commit(record, outcome)
-                await self._consumer.commit({tp: record.offset + 1})
                 handled += 1
+                if not await self.commit(tp, record.offset + 1):
+                    break  # the partition went to another member: it starts from the commit
         return handled
+
+    async def commit(self, tp: TopicPartition, offset: int) -> bool:
+        """Commits ``offset`` (the handler's transaction has committed). False when the group
+        rebalanced meanwhile (a member left, or the broker restarted and lost the group): the
+        partition's new owner starts from the last commit and the inbox drops what was already
+        handled, so nothing is lost or done twice; this consumer goes on polling."""
+        assert self._consumer is not None
+        try:
+            await self._consumer.commit({tp: offset})
+        except (CommitFailedError, IllegalStateError) as exc:
+            self.log.warning("consumer.commit_refused", partition=str(tp), error=repr(exc))
+            return False
+        return True
 
     async def _process(
         self,

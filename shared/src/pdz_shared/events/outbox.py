@@ -181,6 +181,8 @@ class OutboxRelay:
         self.retention = retention
         self.log = structlog.get_logger("pdz.outbox").bind(service=service)
         self.wakeup = Wakeup(database_url, NOTIFY_CHANNEL, poll_interval)
+        self.name = f"{service}.relay"
+        self.topics: list[str] = []  # it consumes none
 
     async def publish_pending(self, producer: Any) -> int:
         """One claim → publish → mark cycle. Returns how many rows were published."""

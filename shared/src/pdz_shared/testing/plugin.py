@@ -40,16 +40,23 @@ def pg_server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def broker() -> Iterator[str]:
-    explicit = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS")
-    if explicit:
-        yield explicit
+def broker_process() -> Iterator[devinfra.Broker | None]:
+    """The embedded broker the tests started (None with ``TEST_KAFKA_BOOTSTRAP_SERVERS``)."""
+    if os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS"):
+        yield None
         return
     b = devinfra.start_tansu()
     try:
-        yield b.bootstrap
+        yield b
     finally:
         b.stop()
+
+
+@pytest.fixture(scope="session")
+def broker(broker_process: devinfra.Broker | None) -> str:
+    return (
+        broker_process.bootstrap if broker_process else os.environ["TEST_KAFKA_BOOTSTRAP_SERVERS"]
+    )
 
 
 @pytest.fixture(scope="session")
