@@ -44,13 +44,14 @@ async def test_sink_process_prints_received_mail() -> None:
             )
         )
         assert result.ok, result.error
-        lines = [await asyncio.wait_for(proc.stdout.readline(), 10) for _ in range(4)]
+        lines = [await asyncio.wait_for(proc.stdout.readline(), 10) for _ in range(5)]
     finally:
         proc.terminate()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), 5)
     text = b"".join(lines).decode()
     assert "to anna@sebino.it" in text and "Subject: Prova dal sink" in text
+    assert "Message-ID: <" in text
     assert "Corpo di prova." in text
 
 
