@@ -1,5 +1,6 @@
 """Every service's migrations: upgrade, `alembic check` (models == schema), downgrade, upgrade."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -34,7 +35,8 @@ async def test_migrations_round_trip_and_check(service: str, pg_server_url: str)
     name = f"pdz_migr_{service}_{uuid.uuid4().hex[:6]}"
     url = await devinfra.create_database(pg_server_url, name, durable=False)
     try:
-        result = subprocess.run(
+        result = await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "-c", ROUND_TRIP, str(REPO / "services" / service / "alembic.ini")],
             env={**os.environ, f"PDZ_{service.upper()}_DATABASE_URL": url},
             capture_output=True,
