@@ -35,6 +35,7 @@ import httpx
 import typer
 from sqlalchemy import text
 
+from bench.load import open_loop
 from bench.scenarios import bundle_factory
 from pdz_shared import devinfra, devstack
 from pdz_shared.auth import mint_token
@@ -93,14 +94,7 @@ async def send(run: Run, bodies: list[bytes], rate: float) -> None:
                 await asyncio.sleep(0.5)
             raise RuntimeError(f"discharge {i} never accepted")
 
-        tasks = []
-        begin = time.monotonic()
-        for i in range(len(bodies)):
-            delay = begin + i / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(post(i)))
-        await asyncio.gather(*tasks)
+        await open_loop(len(bodies), rate, post)
 
 
 async def faults(run: Run, seconds: float) -> None:
