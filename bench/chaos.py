@@ -78,13 +78,17 @@ async def send(run: Run, bodies: list[bytes], rate: float) -> None:
     headers = {**run.asst, "Content-Type": "application/fhir+json"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
     async with httpx.AsyncClient(timeout=10, limits=limits) as http:
+        # At most as many requests in flight as connections: a queue inside httpx's pool costs
+        # time per waiter on every request and starved this loop when the API slowed down.
+        slots = asyncio.Semaphore(64)
 
         async def post(i: int) -> None:
             for _ in range(600):
                 try:
-                    r = await http.post(
-                        f"{URL['casework']}/v1/discharges", content=bodies[i], headers=headers
-                    )
+                    async with slots:
+                        r = await http.post(
+                            f"{URL['casework']}/v1/discharges", content=bodies[i], headers=headers
+                        )
                     if r.status_code == 202:
                         run.accepted[i] = r.headers["location"]
                         return
