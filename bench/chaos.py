@@ -10,7 +10,9 @@ again, ``pdz events republish``). Then it waits for the platform to settle and c
 
 - discharges accepted = discharges processed = cases opened, none lost, none twice;
 - notifications: exactly one delivery per (event, recipient, channel), every e-mail in the
-  SMTP sink exactly once, one inbox message per case and PUA operator;
+  SMTP sink under one Message-ID (a worker killed between the SMTP server's 250 and its commit
+  sends that message again with the same Message-ID: counted apart), one inbox message per case
+  and PUA operator;
 - every indicator value equal to a recompute from scratch.
 
 It prints the counts and exits 1 if any of them is wrong. ``--discharges 300 --rate 30`` is a
