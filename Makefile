@@ -37,9 +37,19 @@ format: install ## ruff format and autofix
 typecheck: install ## mypy --strict on the common library and every service
 	$(RUN) mypy shared/src $(foreach s,$(SERVICES),services/$(s)/src) bench
 
-unit-tests: install ## pytest: shared library, each service, cross-service tests (incl. alembic check)
+unit-tests: install ## pytest: shared library, the services side by side, cross-service tests (incl. alembic check)
 	$(RUN) pytest shared/tests
-	@set -e; for s in $(SERVICES); do echo "== $$s"; $(RUN) pytest services/$$s/tests; done
+	@# Each service's suite has its own databases and broker; most of their time is spent
+	@# waiting (Kafka groups, PostgreSQL), so they run side by side, each into its own log.
+	@mkdir -p .build/test-logs; pids=(); \
+	for s in $(SERVICES); do \
+		$(RUN) pytest services/$$s/tests -p no:cacheprovider > .build/test-logs/$$s.log 2>&1 & pids+=($$!); \
+	done; failed=0; i=0; \
+	for s in $(SERVICES); do \
+		if wait $${pids[$$i]}; then echo "== $$s: $$(tail -n 1 .build/test-logs/$$s.log)"; \
+		else failed=1; echo "== $$s FAILED"; cat .build/test-logs/$$s.log; fi; \
+		i=$$((i+1)); \
+	done; exit $$failed
 	$(RUN) pytest tests
 
 docs: install ## regenerate docs/openapi/<svc>.json, the gateway's merged one and docs/asyncapi.yaml
