@@ -44,7 +44,8 @@ async def test_sink_process_prints_received_mail() -> None:
             )
         )
         assert result.ok, result.error
-        lines = [await asyncio.wait_for(proc.stdout.readline(), 10) for _ in range(4)]
+        # "--- mail from ... to ...", Message-ID, Subject, a blank line, the body
+        lines = [await asyncio.wait_for(proc.stdout.readline(), 10) for _ in range(5)]
     finally:
         proc.terminate()
         with contextlib.suppress(TimeoutError):

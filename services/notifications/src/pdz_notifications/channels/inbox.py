@@ -30,21 +30,31 @@ class InboxChannel:
             return await self.send_in(session, message)
 
     async def send_in(self, session: AsyncSession, message: Outgoing) -> SendResult:
+        return (await self.send_many_in(session, [message]))[0]
+
+    async def send_many_in(
+        self, session: AsyncSession, messages: list[Outgoing]
+    ) -> list[SendResult]:
+        """The rows of several deliveries in one statement (executemany, one round trip)."""
+        now = utcnow()
         await session.execute(
             _INSERT,
-            {
-                "id": uuid.uuid4(),
-                "recipient_sub": message.recipient,
-                "event_id": message.event_id,
-                "event_type": message.event_type,
-                "ambito_code": message.ambito_code,
-                "title": message.subject or message.event_type,
-                "body": message.body or "",
-                "critical": message.critical,
-                "created_at": utcnow(),
-            },
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "recipient_sub": m.recipient,
+                    "event_id": m.event_id,
+                    "event_type": m.event_type,
+                    "ambito_code": m.ambito_code,
+                    "title": m.subject or m.event_type,
+                    "body": m.body or "",
+                    "critical": m.critical,
+                    "created_at": now,
+                }
+                for m in messages
+            ],
         )
-        return SendResult(True)
+        return [SendResult(True) for _ in messages]
 
     async def close(self) -> None:
         return None

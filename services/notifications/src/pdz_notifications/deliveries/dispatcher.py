@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import structlog
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_notifications.channels import Channel, Outgoing, SendResult, build_channels
@@ -31,8 +30,9 @@ from pdz_notifications.recipients.models import Recipient
 from pdz_notifications.settings import NotificationsSettings
 from pdz_notifications.templates.lookup import render_message
 from pdz_shared.contracts import notifications as contract
-from pdz_shared.db import SessionFactory, sync_url, transaction, utcnow
+from pdz_shared.db import SessionFactory, transaction, utcnow
 from pdz_shared.events.outbox import emit
+from pdz_shared.wakeup import Wakeup
 
 DIGEST_EVENT_TYPE = "it.pdz.notifications.digest"
 
@@ -67,6 +67,8 @@ _FAILED = text("""
     WHERE id = :id AND status = 'sending' AND attempts = :attempt
     RETURNING id
 """)
+# Every attempt's row, all the group's in one statement (Core executemany, no ORM flush).
+_ATTEMPT = insert(DeliveryAttempt)
 _DUE_DIGESTS = text("""
     SELECT id, recipient_sub, channel FROM digest
     WHERE status = 'open' AND window_end <= :now
@@ -105,7 +107,6 @@ class Dispatcher:
         self.settings = settings
         self.channels = channels if channels is not None else build_channels(settings, factory)
         self.log = structlog.get_logger("pdz.dispatcher")
-        self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(max(settings.dispatch_concurrency, 1))
         self._outcomes: list[_Outcome] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -217,43 +218,56 @@ class Dispatcher:
                 if not outcome.done.done():
                     outcome.done.set_result(None)
 
-    async def _send_in(self, session: AsyncSession, message: Outgoing) -> SendResult:
-        """The send of a transactional channel (e.g. the inbox), in the recording transaction."""
-        send_in = getattr(self.channels[message.channel], "send_in", None)
+    async def _send_in(self, session: AsyncSession, messages: list[Outgoing]) -> list[SendResult]:
+        """The sends of a transactional channel (e.g. the inbox), in the recording transaction:
+        one statement for all the group's messages when the channel can (``send_many_in``)."""
+        channel = self.channels[messages[0].channel]
+        send_many_in = getattr(channel, "send_many_in", None)
+        if send_many_in is not None:
+            results: list[SendResult] = await send_many_in(session, messages)
+            return results
+        send_in = getattr(channel, "send_in", None)
         assert send_in is not None, "a transactional channel implements send_in"
-        result: SendResult = await send_in(session, message)
-        return result
+        return [await send_in(session, m) for m in messages]
 
     async def _write(self, group: list[_Outcome]) -> None:
         s = self.settings
+        attempts: list[dict[str, Any]] = []
         sent: list[dict[str, Any]] = []
         retry: list[dict[str, Any]] = []
         statuses: list[tuple[_Outcome, str, str | None]] = []
         async with transaction(self.factory) as session:
+            # Transactional channels send here, one channel at a time, all its messages at once.
+            sent_in: dict[int, tuple[SendResult, int]] = {}
+            by_channel: dict[str, list[_Outcome]] = {}
             for o in group:
-                message, result = o.message, o.result
-                if result is None:
-                    t0 = time.monotonic()
-                    result = await self._send_in(session, message)
-                    duration = int((time.monotonic() - t0) * 1000)
-                else:
-                    duration = o.duration_ms
+                if o.result is None:
+                    by_channel.setdefault(o.message.channel, []).append(o)
+            for outcomes in by_channel.values():
+                t0 = time.monotonic()
+                results = await self._send_in(session, [o.message for o in outcomes])
+                duration = int((time.monotonic() - t0) * 1000)
+                for o, r in zip(outcomes, results, strict=True):
+                    sent_in[id(o)] = (r, duration)
+            for o in group:
+                message = o.message
+                result, duration = sent_in[id(o)] if o.result is None else (o.result, o.duration_ms)
                 final = not result.ok and (
                     not result.retryable or message.attempt >= s.max_attempts
                 )
                 status = "sent" if result.ok else ("failed" if final else "retry")
                 error = (result.error or "")[:2000] or None
                 statuses.append((o, status, error))
-                session.add(
-                    DeliveryAttempt(
-                        delivery_id=message.id,
-                        attempt=message.attempt,
-                        status=status,
-                        error=error,
-                        response_status=result.response_status,
-                        duration_ms=duration,
-                        started_at=o.started,
-                    )
+                attempts.append(
+                    {
+                        "delivery_id": message.id,
+                        "attempt": message.attempt,
+                        "status": status,
+                        "error": error,
+                        "response_status": result.response_status,
+                        "duration_ms": duration,
+                        "started_at": o.started,
+                    }
                 )
                 params: dict[str, Any] = {"id": message.id, "attempt": message.attempt}
                 if result.ok:
@@ -265,6 +279,7 @@ class Dispatcher:
                     await session.execute(_FAILED, {**params, "error": error})
                 ).first() is not None:
                     await self._dead_letter(session, message, error)
+            await session.execute(_ATTEMPT, attempts)
             if sent:
                 await session.execute(_SENT, sent)
             if retry:
@@ -364,24 +379,12 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ loop
 
-    async def _listen(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(sync_url(self.settings.database_url))
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-                while not stop.is_set() and not conn.is_closed():  # noqa: ASYNC110
-                    await asyncio.sleep(0.5)
-            except (OSError, asyncpg.PostgresError) as exc:
-                self.log.warning("dispatcher.listen_failed", error=str(exc))
-                await asyncio.sleep(1.0)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-
     async def run(self, stop: asyncio.Event) -> None:
-        listener = asyncio.create_task(self._listen(stop))
+        """Until ``stop``: sends what is due, woken by ``NOTIFY`` (or every poll interval)."""
+        wakeup = Wakeup(
+            self.settings.database_url, NOTIFY_CHANNEL, self.settings.dispatch_poll_seconds
+        )
+        wakeup.start(stop)
         digest_at = 0.0
         loop = asyncio.get_running_loop()
         try:
@@ -396,26 +399,12 @@ class Dispatcher:
                     self.log.warning("dispatcher.cycle_failed", error=repr(exc))
                     await asyncio.sleep(1.0)
                     continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.settings.dispatch_poll_seconds):
-                        await _first(self._wake.wait(), stop.wait())
+                await wakeup.wait(stop)
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            await wakeup.close()
             for channel in self.channels.values():
                 with contextlib.suppress(Exception):
                     await channel.close()
-
-
-async def _first(*aws: Any) -> None:
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()
 
 
 __all__ = ["DIGEST_EVENT_TYPE", "Dispatcher", "backoff"]

@@ -73,17 +73,6 @@ async def _opted_out(
     return {k for k in {*specific, *general} if not specific.get(k, general.get(k, True))}
 
 
-async def _insert(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
-    stmt = (
-        insert(Delivery)
-        .values(id=uuid.uuid4(), **values)
-        .on_conflict_do_nothing(constraint="uq_delivery_once")
-        .returning(col(Delivery.id))
-    )
-    row = (await session.execute(stmt)).first()
-    return None if row is None else uuid.UUID(str(row[0]))
-
-
 @dataclass
 class _Row:
     """A delivery to insert, with what to do once it exists."""
@@ -111,40 +100,57 @@ async def _insert_many(session: AsyncSession, rows: list[_Row]) -> dict[uuid.UUI
 
 async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
     """Creates the deliveries of ``event`` in the caller's transaction (exactly once each)."""
-    result = Planned()
-    data = event.data
-    ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
-    seen: set[tuple[str, str]] = set()
-    # Rules, webhooks and templates are read once per session: the consumer handles a group
-    # of events in one session (one transaction), as if they had all arrived at its start.
+    return (await plan_many(session, [event]))[0]
+
+
+async def plan_many(session: AsyncSession, events: list[CloudEvent]) -> list[Planned]:
+    """Creates the deliveries of several events in the caller's transaction (exactly once
+    each): one INSERT for all their rule deliveries, one for their webhook deliveries, and one
+    ``NOTIFY``. Rules, recipients, preferences, webhooks and templates are read once per
+    session: the consumer handles a group of events in one session (one transaction), as if
+    they had all arrived at its start."""
     memo: dict[Any, Any] = session.info.setdefault("pdz_plan_memo", {})
-    cache = TemplateCache(templates=memo.setdefault("templates", {}))
-    planned: list[_Row] = []
-    if ambito is not None:
-        if ("rules", event.type, ambito) not in memo:
-            memo[("rules", event.type, ambito)] = await rules_for(session, event.type, ambito)
-        for rule in memo[("rules", event.type, ambito)]:
-            if not matches(rule.filters, data):
-                continue
-            planned += await _plan_rule(session, event, rule, ambito, seen, cache)
-    for delivery_id, row in (await _insert_many(session, planned)).items():
-        if row.digest_minutes is not None:
-            digest_id = await digests.add(
-                session, row.values["recipient"], row.values["channel"], row.digest_minutes
-            )
-            await session.execute(
-                text("UPDATE delivery SET digest_id = :d WHERE id = :id"),
-                {"d": digest_id, "id": delivery_id},
-            )
-            result.digested += 1
-        elif row.values["status"] == "skipped":
-            result.skipped += 1
-        else:
-            result.created += 1
-    await _plan_webhooks(session, event, ambito, result, memo)
-    if result.created:
+    results = [Planned() for _ in events]
+    by_rule: list[tuple[Planned, _Row]] = []
+    by_hook: list[tuple[Planned, _Row]] = []
+    for event, result in zip(events, results, strict=True):
+        data = event.data
+        ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
+        seen: set[tuple[str, str]] = set()
+        cache = TemplateCache(templates=memo.setdefault("templates", {}))
+        if ambito is not None:
+            if ("rules", event.type, ambito) not in memo:
+                memo[("rules", event.type, ambito)] = await rules_for(session, event.type, ambito)
+            for rule in memo[("rules", event.type, ambito)]:
+                if not matches(rule.filters, data):
+                    continue
+                for row in await _plan_rule(session, event, rule, ambito, seen, cache, memo):
+                    by_rule.append((result, row))
+        if ("webhooks", event.type, ambito) not in memo:
+            memo[("webhooks", event.type, ambito)] = await _webhooks(session, event, ambito)
+        for hook in memo[("webhooks", event.type, ambito)]:
+            by_hook.append((result, _webhook_row(event, ambito, hook)))
+    for planned in (by_rule, by_hook):
+        result_of = {id(row): result for result, row in planned}
+        created = await _insert_many(session, [row for _, row in planned])
+        for delivery_id, row in created.items():
+            result = result_of[id(row)]
+            if row.digest_minutes is not None:
+                digest_id = await digests.add(
+                    session, row.values["recipient"], row.values["channel"], row.digest_minutes
+                )
+                await session.execute(
+                    text("UPDATE delivery SET digest_id = :d WHERE id = :id"),
+                    {"d": digest_id, "id": delivery_id},
+                )
+                result.digested += 1
+            elif row.values["status"] == "skipped":
+                result.skipped += 1
+            else:
+                result.created += 1
+    if any(r.created for r in results):
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    return result
+    return results
 
 
 async def _plan_rule(
@@ -154,10 +160,20 @@ async def _plan_rule(
     ambito: str,
     seen: set[tuple[str, str]],
     cache: TemplateCache,
+    memo: dict[Any, Any],
 ) -> list[_Row]:
     planned: list[_Row] = []
-    recipients = await recipients_for(session, rule, ambito, event.data)
-    opted_out = await _opted_out(session, [r.sub for r in recipients], event.type)
+    subs = tuple(
+        str(event.data[f]) for f in rule.recipient_fields if isinstance(event.data.get(f), str)
+    )
+    key = ("recipients", rule.id, ambito, subs)
+    if key not in memo:
+        memo[key] = await recipients_for(session, rule, ambito, event.data)
+    recipients: list[Recipient] = memo[key]
+    prefs = ("opted_out", event.type, tuple(r.sub for r in recipients))
+    if prefs not in memo:
+        memo[prefs] = await _opted_out(session, [r.sub for r in recipients], event.type)
+    opted_out: set[tuple[str, str]] = memo[prefs]
     for recipient in recipients:
         for channel in rule.channels:
             if channel not in RULE_CHANNELS or (recipient.sub, channel) in seen:
@@ -208,37 +224,26 @@ async def _plan_rule(
     return planned
 
 
-async def _plan_webhooks(
-    session: AsyncSession,
-    event: CloudEvent,
-    ambito: str | None,
-    result: Planned,
-    memo: dict[Any, Any],
-) -> None:
-    if ("webhooks", event.type, ambito) not in memo:
-        memo[("webhooks", event.type, ambito)] = await _webhooks(session, event, ambito)
-    for hook in memo[("webhooks", event.type, ambito)]:
-        delivery_id = await _insert(
-            session,
-            {
-                "event_id": event.id,
-                "event_type": event.type,
-                "ambito_code": ambito,
-                "recipient": f"webhook:{hook.id}",
-                "channel": "webhook",
-                "webhook_id": hook.id,
-                "critical": False,
-                "status": "pending",
-                "language": "it",
-                "address": hook.url,
-                "payload": event.structured(),
-                "next_attempt_at": utcnow(),
-                "created_at": utcnow(),
-                "updated_at": utcnow(),
-            },
-        )
-        if delivery_id is not None:
-            result.created += 1
+def _webhook_row(event: CloudEvent, ambito: str | None, hook: Webhook) -> _Row:
+    return _Row(
+        {
+            "event_id": event.id,
+            "event_type": event.type,
+            "ambito_code": ambito,
+            "recipient": f"webhook:{hook.id}",
+            "channel": "webhook",
+            "webhook_id": hook.id,
+            "critical": False,
+            "status": "pending",
+            "language": "it",
+            "address": hook.url,
+            "payload": event.structured(),
+            "next_attempt_at": utcnow(),
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+        None,
+    )
 
 
 async def _webhooks(session: AsyncSession, event: CloudEvent, ambito: str | None) -> list[Webhook]:
