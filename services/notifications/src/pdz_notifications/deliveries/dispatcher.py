@@ -19,12 +19,11 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_notifications.channels import Channel, Outgoing, SendResult, build_channels
 from pdz_notifications.defaults import DIGEST_KEY
-from pdz_notifications.deliveries.models import DeliveryAttempt
 from pdz_notifications.deliveries.service import NOTIFY_CHANNEL
 from pdz_notifications.recipients.models import Recipient
 from pdz_notifications.settings import NotificationsSettings
@@ -32,7 +31,7 @@ from pdz_notifications.templates.lookup import render_message
 from pdz_shared.contracts import notifications as contract
 from pdz_shared.db import SessionFactory, transaction, utcnow
 from pdz_shared.events.outbox import emit
-from pdz_shared.wakeup import Wakeup
+from pdz_shared.wakeup import Wakeup, first
 
 DIGEST_EVENT_TYPE = "it.pdz.notifications.digest"
 
@@ -51,24 +50,34 @@ _CLAIM = text("""
     RETURNING d.id, d.event_id, d.event_type, d.recipient, d.channel, d.attempts, d.language,
               d.critical, d.ambito_code, d.address, d.subject, d.body, d.payload, d.webhook_id
 """)
-_SENT = text("""
-    UPDATE delivery SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
-           updated_at = now()
-    WHERE id = :id AND status = 'sending' AND attempts = :attempt
-""")
-_RETRY = text("""
-    UPDATE delivery SET status = 'pending', lease_until = NULL, last_error = :error,
-           next_attempt_at = now() + make_interval(secs => :delay), updated_at = now()
-    WHERE id = :id AND status = 'sending' AND attempts = :attempt
-""")
 _FAILED = text("""
     UPDATE delivery SET status = 'failed', lease_until = NULL, last_error = :error,
            updated_at = now()
     WHERE id = :id AND status = 'sending' AND attempts = :attempt
     RETURNING id
 """)
-# Every attempt's row, all the group's in one statement (Core executemany, no ORM flush).
-_ATTEMPT = insert(DeliveryAttempt)
+# The outcomes of a group, one statement each (one array per column: a statement text that
+# never changes, prepared once per connection, whatever the number of rows).
+_ATTEMPTS = text("""
+    INSERT INTO delivery_attempt (delivery_id, attempt, status, error, response_status,
+                                  duration_ms, started_at)
+    SELECT * FROM unnest(CAST(:delivery_id AS uuid[]), CAST(:attempt AS integer[]),
+        CAST(:status AS text[]), CAST(:error AS text[]), CAST(:response_status AS integer[]),
+        CAST(:duration_ms AS integer[]), CAST(:started_at AS timestamptz[]))
+""")
+_SENT_MANY = text("""
+    UPDATE delivery d SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
+           updated_at = now()
+    FROM unnest(CAST(:id AS uuid[]), CAST(:attempt AS integer[])) AS u(id, attempt)
+    WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
+""")
+_RETRY_MANY = text("""
+    UPDATE delivery d SET status = 'pending', lease_until = NULL, last_error = u.error,
+           next_attempt_at = now() + make_interval(secs => u.delay), updated_at = now()
+    FROM unnest(CAST(:id AS uuid[]), CAST(:attempt AS integer[]), CAST(:error AS text[]),
+                CAST(:delay AS double precision[])) AS u(id, attempt, error, delay)
+    WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
+""")
 _DUE_DIGESTS = text("""
     SELECT id, recipient_sub, channel FROM digest
     WHERE status = 'open' AND window_end <= :now
@@ -79,6 +88,11 @@ _DIGEST_ITEMS = text("""
     SELECT subject, body, event_type, ambito_code, created_at FROM delivery
     WHERE digest_id = :id ORDER BY created_at, id
 """)
+
+
+def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows (dicts with the same keys) as one list per key: the arrays that ``unnest`` reads."""
+    return {key: [row[key] for row in rows] for key in rows[0]}
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -113,7 +127,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ deliveries
 
-    async def claim(self) -> list[Outgoing]:
+    async def claim(self, limit: int | None = None) -> list[Outgoing]:
         async with transaction(self.factory) as session:
             rows = (
                 (
@@ -121,7 +135,7 @@ class Dispatcher:
                         _CLAIM,
                         {
                             "lease": self.settings.dispatch_lease_seconds,
-                            "limit": self.settings.dispatch_batch_size,
+                            "limit": limit or self.settings.dispatch_batch_size,
                         },
                     )
                 )
@@ -279,11 +293,11 @@ class Dispatcher:
                     await session.execute(_FAILED, {**params, "error": error})
                 ).first() is not None:
                     await self._dead_letter(session, message, error)
-            await session.execute(_ATTEMPT, attempts)
+            await session.execute(_ATTEMPTS, columns(attempts))
             if sent:
-                await session.execute(_SENT, sent)
+                await session.execute(_SENT_MANY, columns(sent))
             if retry:
-                await session.execute(_RETRY, retry)
+                await session.execute(_RETRY_MANY, columns(retry))
         for o, status, error in statuses:
             self.log.info(
                 "delivery.attempt",
@@ -380,27 +394,58 @@ class Dispatcher:
     # ------------------------------------------------------------------ loop
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until ``stop``: sends what is due, woken by ``NOTIFY`` (or every poll interval)."""
-        wakeup = Wakeup(
-            self.settings.database_url, NOTIFY_CHANNEL, self.settings.dispatch_poll_seconds
-        )
+        """Until ``stop``: sends what is due, woken by ``NOTIFY`` (or every poll interval).
+
+        Claims ahead: the next batch is claimed while the sends of the previous ones are still
+        in flight (at most two batches of deliveries claimed and unfinished at once), so that
+        a batch's slowest send does not hold back the next batch.
+        """
+        s = self.settings
+        wakeup = Wakeup(s.database_url, NOTIFY_CHANNEL, s.dispatch_poll_seconds)
         wakeup.start(stop)
+        batch = max(s.dispatch_batch_size, 1)
+        ceiling = 2 * batch
+        inflight: set[asyncio.Task[None]] = set()
+        room = asyncio.Event()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            inflight.discard(task)
+            room.set()
+            if not task.cancelled() and task.exception() is not None:
+                self.log.warning("dispatcher.delivery_failed", error=repr(task.exception()))
+
         digest_at = 0.0
         loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
-                try:
-                    if loop.time() >= digest_at:
-                        await self.flush_digests()
-                        digest_at = loop.time() + 5.0
-                    if await self.run_once():
+                free = ceiling - len(inflight)
+                if 2 * free >= batch:  # room for at least half a batch
+                    try:
+                        if loop.time() >= digest_at:
+                            await self.flush_digests()
+                            digest_at = loop.time() + 5.0
+                        wanted = min(free, batch)
+                        claimed = await self.claim(wanted)
+                    except Exception as exc:
+                        self.log.warning("dispatcher.cycle_failed", error=repr(exc))
+                        await asyncio.sleep(1.0)
                         continue
-                except Exception as exc:
-                    self.log.warning("dispatcher.cycle_failed", error=repr(exc))
-                    await asyncio.sleep(1.0)
+                    for message in claimed:
+                        task = asyncio.create_task(self._deliver(message))
+                        inflight.add(task)
+                        task.add_done_callback(finished)
+                    if len(claimed) < wanted:  # nothing more is due: until NOTIFY or the poll
+                        await wakeup.wait(stop)
                     continue
-                await wakeup.wait(stop)
+                room.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(s.dispatch_poll_seconds):
+                        await first(room.wait(), stop.wait())
         finally:
+            if inflight:  # the sends under way finish (and are recorded); late ones expire
+                _, late = await asyncio.wait(list(inflight), timeout=10)
+                for task in late:
+                    task.cancel()
             await wakeup.close()
             for channel in self.channels.values():
                 with contextlib.suppress(Exception):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from sqlalchemy import func, or_, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -81,19 +81,56 @@ class _Row:
     digest_minutes: int | None  # set: the delivery waits in a digest of this window
 
 
+# Every delivery of a group of events in one statement: one array per column, a statement text
+# that never changes (prepared once per connection, whatever the number of rows).
+_INSERT_MANY = text("""
+    INSERT INTO delivery (id, event_id, event_type, ambito_code, recipient, channel, rule_id,
+        webhook_id, critical, status, language, address, subject, body, payload, last_error,
+        attempts, next_attempt_at, created_at, updated_at)
+    SELECT r.id, r.event_id, r.event_type, r.ambito_code, r.recipient, r.channel, r.rule_id,
+        r.webhook_id, r.critical, r.status, r.language, r.address, r.subject, r.body,
+        CAST(r.payload AS jsonb), r.last_error, 0, r.at, r.at, r.at
+    FROM unnest(CAST(:id AS uuid[]), CAST(:event_id AS text[]), CAST(:event_type AS text[]),
+        CAST(:ambito_code AS text[]), CAST(:recipient AS text[]), CAST(:channel AS text[]),
+        CAST(:rule_id AS uuid[]), CAST(:webhook_id AS uuid[]), CAST(:critical AS boolean[]),
+        CAST(:status AS text[]), CAST(:language AS text[]), CAST(:address AS text[]),
+        CAST(:subject AS text[]), CAST(:body AS text[]), CAST(:payload AS text[]),
+        CAST(:last_error AS text[]), CAST(:at AS timestamptz[]))
+        AS r(id, event_id, event_type, ambito_code, recipient, channel, rule_id, webhook_id,
+             critical, status, language, address, subject, body, payload, last_error, at)
+    ON CONFLICT ON CONSTRAINT uq_delivery_once DO NOTHING
+    RETURNING id
+""")
+_COLUMNS = (
+    "event_id",
+    "event_type",
+    "ambito_code",
+    "recipient",
+    "channel",
+    "rule_id",
+    "webhook_id",
+    "critical",
+    "status",
+    "language",
+    "address",
+    "subject",
+    "body",
+    "last_error",
+)
+
+
 async def _insert_many(session: AsyncSession, rows: list[_Row]) -> dict[uuid.UUID, _Row]:
-    """One INSERT for all the event's deliveries; the rows that already existed are left out."""
+    """One INSERT for all the deliveries; the rows that already existed are left out."""
     if not rows:
         return {}
     by_id = {uuid.uuid4(): r for r in rows}
-    # executemany with RETURNING: SQLAlchemy sends it as one INSERT ... VALUES (...), (...)
-    # ("insertmanyvalues") from a statement compiled once, not once per row count.
-    stmt = (
-        insert(Delivery)
-        .on_conflict_do_nothing(constraint="uq_delivery_once")
-        .returning(col(Delivery.id))
-    )
-    result = await session.execute(stmt, [{"id": i, **r.values} for i, r in by_id.items()])
+    params: dict[str, list[Any]] = {c: [r.values.get(c) for r in rows] for c in _COLUMNS}
+    params["id"] = list(by_id)
+    params["payload"] = [
+        None if r.values.get("payload") is None else json.dumps(r.values["payload"]) for r in rows
+    ]
+    params["at"] = [r.values["created_at"] for r in rows]
+    result = await session.execute(_INSERT_MANY, params)
     created = {uuid.UUID(str(r[0])) for r in result.all()}
     return {i: r for i, r in by_id.items() if i in created}
 
@@ -105,14 +142,13 @@ async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
 
 async def plan_many(session: AsyncSession, events: list[CloudEvent]) -> list[Planned]:
     """Creates the deliveries of several events in the caller's transaction (exactly once
-    each): one INSERT for all their rule deliveries, one for their webhook deliveries, and one
-    ``NOTIFY``. Rules, recipients, preferences, webhooks and templates are read once per
-    session: the consumer handles a group of events in one session (one transaction), as if
-    they had all arrived at its start."""
+    each): one INSERT for all their deliveries and one ``NOTIFY``. Rules, recipients,
+    preferences, webhooks and templates are read once per session: the consumer handles a
+    group of events in one session (one transaction), as if they had all arrived at its
+    start."""
     memo: dict[Any, Any] = session.info.setdefault("pdz_plan_memo", {})
     results = [Planned() for _ in events]
-    by_rule: list[tuple[Planned, _Row]] = []
-    by_hook: list[tuple[Planned, _Row]] = []
+    planned: list[tuple[Planned, _Row]] = []
     for event, result in zip(events, results, strict=True):
         data = event.data
         ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
@@ -125,29 +161,28 @@ async def plan_many(session: AsyncSession, events: list[CloudEvent]) -> list[Pla
                 if not matches(rule.filters, data):
                     continue
                 for row in await _plan_rule(session, event, rule, ambito, seen, cache, memo):
-                    by_rule.append((result, row))
+                    planned.append((result, row))
         if ("webhooks", event.type, ambito) not in memo:
             memo[("webhooks", event.type, ambito)] = await _webhooks(session, event, ambito)
         for hook in memo[("webhooks", event.type, ambito)]:
-            by_hook.append((result, _webhook_row(event, ambito, hook)))
-    for planned in (by_rule, by_hook):
-        result_of = {id(row): result for result, row in planned}
-        created = await _insert_many(session, [row for _, row in planned])
-        for delivery_id, row in created.items():
-            result = result_of[id(row)]
-            if row.digest_minutes is not None:
-                digest_id = await digests.add(
-                    session, row.values["recipient"], row.values["channel"], row.digest_minutes
-                )
-                await session.execute(
-                    text("UPDATE delivery SET digest_id = :d WHERE id = :id"),
-                    {"d": digest_id, "id": delivery_id},
-                )
-                result.digested += 1
-            elif row.values["status"] == "skipped":
-                result.skipped += 1
-            else:
-                result.created += 1
+            planned.append((result, _webhook_row(event, ambito, hook)))
+    result_of = {id(row): result for result, row in planned}
+    created = await _insert_many(session, [row for _, row in planned])
+    for delivery_id, row in created.items():
+        result = result_of[id(row)]
+        if row.digest_minutes is not None:
+            digest_id = await digests.add(
+                session, row.values["recipient"], row.values["channel"], row.digest_minutes
+            )
+            await session.execute(
+                text("UPDATE delivery SET digest_id = :d WHERE id = :id"),
+                {"d": digest_id, "id": delivery_id},
+            )
+            result.digested += 1
+        elif row.values["status"] == "skipped":
+            result.skipped += 1
+        else:
+            result.created += 1
     if any(r.created for r in results):
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return results
