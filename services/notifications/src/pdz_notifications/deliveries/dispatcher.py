@@ -170,25 +170,26 @@ class Dispatcher:
         return len(batch)
 
     async def _deliver(self, message: Outgoing) -> None:
-        async with self._slots:
-            await self._deliver_now(message)
-
-    async def _deliver_now(self, message: Outgoing) -> None:
+        """Sends (holding one of the ``dispatch_concurrency`` slots only while sending), then
+        records the outcome, so that a send does not wait for the previous outcomes' commit."""
         channel = self.channels.get(message.channel)
-        started = utcnow()
-        t0 = time.monotonic()
         result: SendResult | None
         if channel is None:
+            started, duration = utcnow(), 0
             result = SendResult(False, f"unknown channel {message.channel}", retryable=False)
         elif getattr(channel, "transactional", False):
+            started, duration = utcnow(), 0
             result = None  # sent by _write, in the transaction that records it
         else:
-            try:
-                result = await channel.send(message)
-            except Exception as exc:  # a plugin bug must not kill the dispatcher
-                self.log.exception("delivery.channel_error", delivery_id=str(message.id))
-                result = SendResult(False, f"{type(exc).__name__}: {exc}")
-        duration = int((time.monotonic() - t0) * 1000)
+            async with self._slots:
+                started = utcnow()
+                t0 = time.monotonic()
+                try:
+                    result = await channel.send(message)
+                except Exception as exc:  # a plugin bug must not kill the dispatcher
+                    self.log.exception("delivery.channel_error", delivery_id=str(message.id))
+                    result = SendResult(False, f"{type(exc).__name__}: {exc}")
+                duration = int((time.monotonic() - t0) * 1000)
         await self._record(message, result, started, duration)
 
     async def _record(
