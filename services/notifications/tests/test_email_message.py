@@ -60,7 +60,11 @@ def test_message_bytes_equal_the_email_package_output(
 
 @pytest.mark.parametrize(
     ("subject", "body"),
-    list(itertools.product([*SUBJECTS, "Scadenza è superata "], BODIES)),
+    list(
+        itertools.product(
+            [*SUBJECTS, "Scadenza è superata ", "Two  spaces (x) ", "=?x", "a=?b?=c"], BODIES
+        )
+    ),
 )
 def test_the_sink_prints_what_the_parser_reads(subject: str, body: str) -> None:
     from pdz_notifications import smtp_sink

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ class Received:
         )
 
 
+# A subject the parser would return unchanged: words of printable ASCII, single spaces.
+_PLAIN_SUBJECT = re.compile(r"(?:[\x21-\x7e]+(?: [\x21-\x7e]+)*)?")
+
+
 def _plain(raw: bytes) -> tuple[str, str, str] | None:
     """(Message-ID, Subject, text) of a single-part text/plain message in 7bit or 8bit UTF-8 or
     ASCII, read without the MIME parser; None for anything else (then the parser reads it)."""
@@ -78,7 +83,9 @@ def _plain(raw: bytes) -> tuple[str, str, str] | None:
             return None
         if headers.get("content-transfer-encoding", "7bit").strip().lower() not in ("7bit", "8bit"):
             return None
-        subject = str(email.policy.default.header_factory("subject", headers.get("subject", "")))
+        subject = headers.get("subject", "")
+        if "=?" in subject or not _PLAIN_SUBJECT.fullmatch(subject):  # the parser decides
+            subject = str(email.policy.default.header_factory("subject", subject))
         text = body.decode("utf-8")
     except (UnicodeDecodeError, LookupError, ValueError):
         return None
