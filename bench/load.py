@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,23 @@ class LoadResult:
             "p99_ms": round(self.percentile(99), 2),
             "mean_ms": round(statistics.fmean(self.latencies_ms), 2) if self.latencies_ms else None,
         }
+
+
+async def open_loop(
+    count: int, rate: float, start: Callable[[int], Coroutine[Any, Any, None]]
+) -> float:
+    """Starts ``start(i)`` at ``i / rate`` seconds whatever the answers (an open loop, as real
+    senders are); returns the rate at which they were started, once all have finished."""
+    tasks: list[asyncio.Task[None]] = []
+    begin = time.monotonic()
+    for i in range(count):
+        delay = begin + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(start(i)))
+    started = count / (time.monotonic() - begin) if count else 0.0
+    await asyncio.gather(*tasks)
+    return started
 
 
 def http_request(

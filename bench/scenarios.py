@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import closed_loop, exchange, http_request
+from bench.load import closed_loop, exchange, http_request, open_loop
 from pdz_shared import devinfra
 from pdz_shared.auth import mint_token
 from pdz_shared.db import sync_url
@@ -253,15 +253,7 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
             return
         sent_at[json.loads(body)["id"]] = started
 
-    tasks = []
-    begin = time.monotonic()
-    for i in range(len(requests)):
-        delay = begin + i / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(post(i)))
-    await asyncio.gather(*tasks)
-    achieved = len(tasks) / (time.monotonic() - begin)
+    achieved = await open_loop(len(requests), rate, post)
 
     seen: dict[str, float] = {}
     async with httpx.AsyncClient(timeout=30) as client:

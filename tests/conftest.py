@@ -30,6 +30,7 @@ def stack(pg_server_url: str, broker: str, common: CommonSettings) -> Iterator[d
         bootstrap=broker,
         log_dir=REPO / ".build" / "e2e-logs",
         db_prefix=prefix,
+        durable=False,
     )
     try:
         load(

@@ -16,11 +16,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from stack_helpers import processed_discharge
 
 from pdz_shared import devinfra, devstack
 from pdz_shared.auth import mint_token
+from pdz_shared.contracts import casework
+from pdz_shared.db import sync_url
 from pdz_shared.settings import CommonSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,13 +155,37 @@ async def test_kill_9_while_discharges_flow_loses_and_duplicates_nothing(
             )
             return r.json()
 
-        await asyncio.sleep(3)
+        # Once the indicators worker has taken in every casework event (its inbox has them all)
+        async with asyncio.timeout(120):
+            while missing := await _not_consumed(stack):
+                await asyncio.sleep(1)
+        assert not missing
         before = await live()
         r = await http.post(f"{INDICATORS}/v1/indicators/LEPS-3.I6/recompute", headers=admin)
         assert r.status_code in (200, 202), r.text
         after = await live()
         assert [v["value"] for v in before["items"]] == [v["value"] for v in after["items"]]
         assert before["items"], "no value for the integrated discharge flow"
+
+
+async def _not_consumed(stack: Any) -> int:
+    """How many casework events the indicators worker has not processed yet."""
+    casework_db = await asyncpg.connect(sync_url(stack.database_urls["casework"]))
+    indicators_db = await asyncpg.connect(sync_url(stack.database_urls["indicators"]))
+    try:
+        published = await casework_db.fetch(
+            "SELECT event_id::text FROM outbox WHERE type = ANY($1::text[])",
+            [casework.CASE_OPENED, casework.DISCHARGE_RECEIVED],
+        )
+        consumed = await indicators_db.fetch(
+            "SELECT event_id FROM inbox "
+            "WHERE consumer = 'indicators.facts' AND event_id = ANY($1::text[])",
+            [r[0] for r in published],
+        )
+        return len(published) - len(consumed)
+    finally:
+        await casework_db.close()
+        await indicators_db.close()
 
 
 def _message_id(mail: str) -> str:

@@ -44,7 +44,6 @@ async def test_sink_process_prints_received_mail() -> None:
             )
         )
         assert result.ok, result.error
-        # "--- mail from ... to ...", Message-ID, Subject, a blank line, the body
         lines = [await asyncio.wait_for(proc.stdout.readline(), 10) for _ in range(5)]
     finally:
         proc.terminate()
@@ -52,6 +51,7 @@ async def test_sink_process_prints_received_mail() -> None:
             await asyncio.wait_for(proc.wait(), 5)
     text = b"".join(lines).decode()
     assert "to anna@sebino.it" in text and "Subject: Prova dal sink" in text
+    assert "Message-ID: <" in text
     assert "Corpo di prova." in text
 
 

@@ -151,6 +151,7 @@ def start(
     bootstrap: str | None = None,
     log_dir: Path | None = None,
     db_prefix: str = "pdz_",
+    durable: bool = True,
     show_mail: bool = False,
     split_workers: bool = False,
 ) -> Stack:
@@ -184,7 +185,9 @@ def start(
 
     urls = {}
     for svc in services:
-        urls[svc] = asyncio.run(devinfra.create_database(server_url, f"{db_prefix}{svc}"))
+        urls[svc] = asyncio.run(
+            devinfra.create_database(server_url, f"{db_prefix}{svc}", durable=durable)
+        )
         migrate(repo, svc, urls[svc])
     _say("databases created and migrated: " + ", ".join(f"{db_prefix}{s}" for s in services))
     asyncio.run(ensure_topics(KafkaConfig(bootstrap, "pdz-devstack"), list(TOPICS)))

@@ -30,6 +30,13 @@ class CommonSettings(BaseSettings):
         False,
         description="Idempotent producer; on for real Kafka, off for the embedded tansu broker",
     )
+    kafka_session_timeout_ms: int = Field(
+        10_000,
+        ge=1_000,
+        le=300_000,
+        description="Consumer group session timeout: how long a dead consumer keeps its "
+        "partitions before the group hands them to another (heartbeat every tenth of it)",
+    )
     kafka_client_prefix: str = "pdz"
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="SASL_SSL for the Strimzi listener (deploy/README.md)"

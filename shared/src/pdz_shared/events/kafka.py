@@ -21,6 +21,7 @@ class KafkaConfig:
     bootstrap_servers: str
     client_id: str = "pdz"
     idempotence: bool = False
+    session_timeout_ms: int = 10_000
     # security_protocol, ssl_context, sasl_* keyword arguments of every aiokafka client
     security: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
@@ -30,6 +31,7 @@ class KafkaConfig:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=f"{settings.kafka_client_prefix}-{client_id}",
             idempotence=settings.kafka_idempotence,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
             security=security_kwargs(settings),
         )
 
@@ -75,8 +77,8 @@ def make_consumer(cfg: KafkaConfig, *topics: str, group_id: str | None) -> AIOKa
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_uncommitted",
-        session_timeout_ms=10000,
-        heartbeat_interval_ms=1000,
+        session_timeout_ms=cfg.session_timeout_ms,
+        heartbeat_interval_ms=max(cfg.session_timeout_ms // 10, 100),
         max_poll_records=500,
         **cfg.security,
     )

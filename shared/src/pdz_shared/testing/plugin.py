@@ -65,6 +65,8 @@ def common(broker: str) -> CommonSettings:
     os.environ["PDZ_KAFKA_BOOTSTRAP_SERVERS"] = broker
     os.environ.setdefault("PDZ_LOG_JSON", "false")
     os.environ.setdefault("PDZ_LOG_LEVEL", "WARNING")
+    # a consumer killed by a test hands its partitions over in 3 s instead of 10
+    os.environ.setdefault("PDZ_KAFKA_SESSION_TIMEOUT_MS", "3000")
     common_settings.cache_clear()
     return common_settings()
 
@@ -128,7 +130,7 @@ async def make_harness(
 
     async def make(service: str) -> Harness:
         db_name = f"pdz_test_{service}_{uuid.uuid4().hex[:8]}"
-        url = await devinfra.create_database(pg_server_url, db_name)
+        url = await devinfra.create_database(pg_server_url, db_name, durable=False)
         await asyncio.to_thread(migrate, REPO / "services" / service, url)
         os.environ[f"PDZ_{service.upper()}_DATABASE_URL"] = url
         settings_mod = importlib.import_module(f"pdz_{service}.settings")
