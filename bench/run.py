@@ -152,7 +152,9 @@ async def latency(ctx: Context) -> list[Figure]:
 async def email(ctx: Context) -> list[Figure]:
     from bench.scenarios import email_throughput
 
-    r = await email_throughput(ctx.stack.repo / ".build" / "bench-logs", ctx.quick)
+    watched = ("notifications-worker", "notifications-tasks", "smtp-sink")
+    pids = {name: proc.pid for name, proc in ctx.stack.processes if name in watched}
+    r = await email_throughput(ctx.stack.repo / ".build" / "bench-logs", ctx.quick, pids)
     p = r["platform"]
     return [
         Figure(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import re
 import time
 import uuid
@@ -104,7 +105,6 @@ def bundle_factory(run: str, first: int = 0) -> Any:
 async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
     """Discharges accepted per second: casework vs a bare FastAPI + asyncpg endpoint, both
     driven by the same keep-alive client; then how fast the accepted ones became cases."""
-    import os
     import subprocess
     import sys
 
@@ -305,8 +305,26 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
     }
 
 
-async def email_throughput(stack_logs: Path, quick: bool) -> dict[str, Any]:
-    """E-mails per second into the local SMTP sink, duplicates counted, vs raw aiosmtplib."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ms_per_mail(pids: dict[str, int], before: dict[str, float], mails: int) -> dict[str, Any]:
+    if not mails:
+        return {}
+    return {
+        name: round((cpu_seconds(pid) - before[name]) * 1000 / mails, 2)
+        for name, pid in pids.items()
+    }
+
+
+async def email_throughput(
+    stack_logs: Path, quick: bool, pids: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """E-mails per second into the local SMTP sink, duplicates counted, vs raw aiosmtplib
+    (into the same sink). ``pids``: processes (name -> pid) whose CPU per e-mail is reported."""
     from email.message import EmailMessage
 
     import aiosmtplib
@@ -336,6 +354,8 @@ async def email_throughput(stack_logs: Path, quick: bool) -> dict[str, Any]:
     before = log.read_text(errors="replace").count(marker) if log.exists() else 0
     producer = make_producer(KafkaConfig(common_settings().kafka_bootstrap_servers, "bench"))
     await producer.start()
+    pids = pids or {}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     started = time.monotonic()
     try:
         for _ in range(events):
@@ -386,6 +406,7 @@ async def email_throughput(stack_logs: Path, quick: bool) -> dict[str, Any]:
         "seconds": round(elapsed, 2),
         "per_second": round(len(mails) / elapsed, 1),
         "log_before": before,
+        "cpu_ms_per_mail": _cpu_ms_per_mail(pids, cpu_before, len(mails)),
     }
 
     async def raw(n: int) -> float:
@@ -402,5 +423,11 @@ async def email_throughput(stack_logs: Path, quick: bool) -> dict[str, Any]:
         await smtp.quit()
         return time.monotonic() - t
 
+    sink = {k: v for k, v in pids.items() if k == "smtp-sink"}
+    sink_before = {name: cpu_seconds(pid) for name, pid in sink.items()}
     raw_seconds = await raw(expected)
-    return {"platform": platform, "baseline_per_second": round(expected / raw_seconds, 1)}
+    return {
+        "platform": platform,
+        "baseline_per_second": round(expected / raw_seconds, 1),
+        "baseline_cpu_ms_per_mail": _cpu_ms_per_mail(sink, sink_before, expected),
+    }

@@ -154,3 +154,12 @@ async def test_plan_published_reaches_viewers_inbox_and_daily_digest(
     assert mailbox.messages == []
     digest = await rows(harness, "SELECT window_minutes, item_count FROM digest")
     assert [tuple(d) for d in digest] == [(1440, 1)]
+
+
+def test_worker_tasks_are_the_consumer_and_the_dispatcher(
+    harness: Harness, settings: NotificationsSettings
+) -> None:
+    """``--role tasks`` runs both (``--role relay`` none of them): see pdz_shared.worker."""
+    built = worker.tasks(settings)(harness.factory, KafkaConfig("127.0.0.1:1", "t"))
+    assert [t.name for t in built] == ["notifications.events", "notifications.dispatcher"]
+    assert all(t.topics for t in built[:1]) and built[1].topics == []

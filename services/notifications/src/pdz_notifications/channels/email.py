@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import policy
 from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 
 import aiosmtplib
 
@@ -19,7 +22,8 @@ from pdz_notifications.settings import NotificationsSettings
 MESSAGE_ID_DOMAIN = "pdz.example.it"
 # Python folds a long Subject right after "Subject:", which some readers show with a leading
 # space; RFC 5322 allows lines up to 998 characters, and our subjects are at most 500.
-POLICY = policy.SMTP.clone(max_line_length=998)
+MAX_LINE = 998
+POLICY = policy.SMTP.clone(max_line_length=MAX_LINE)
 
 
 def build_message(message: Outgoing, sender: str) -> EmailMessage:
@@ -27,16 +31,20 @@ def build_message(message: Outgoing, sender: str) -> EmailMessage:
     mail["From"] = sender
     mail["To"] = message.address or ""
     mail["Subject"] = message.subject or ""
-    mail["Date"] = formatdate(usegmt=True)
+    mail["Date"] = _now()
     # The delivery id is the Message-ID: a resend after a crash is recognisable downstream.
     mail["Message-ID"] = f"<{message.id}@{MESSAGE_ID_DOMAIN}>"
-    mail["Content-Language"] = message.language
     mail["X-PDZ-Event-Id"] = message.event_id
     mail["X-PDZ-Event-Type"] = message.event_type
     if message.critical:
         mail["Importance"] = "high"
     mail.set_content(message.body or "")
+    mail["Content-Language"] = message.language  # after set_content, which drops Content-*
     return mail
+
+
+def _now() -> str:
+    return format_datetime(datetime.now(UTC))
 
 
 def flatten(mail: EmailMessage) -> bytes:
@@ -44,6 +52,68 @@ def flatten(mail: EmailMessage) -> bytes:
     with io.BytesIO() as out:
         BytesGenerator(out, policy=POLICY).flatten(mail)
         return out.getvalue()
+
+
+# A header value written as is: printable ASCII, no line break, short enough not to be folded.
+_VERBATIM = re.compile(r"[\x20-\x7e]{0,900}")
+
+
+def _header(name: str, value: str) -> bytes:
+    if _VERBATIM.fullmatch(value) and not value.startswith(" ") and "=?" not in value:
+        return f"{name}: {value}\r\n".encode("ascii")
+    return _folded(name, value)
+
+
+@lru_cache(maxsize=2048)
+def _folded(name: str, value: str) -> bytes:
+    """The header as the e-mail policy writes it (encoded words, folding, address syntax)."""
+    mail = EmailMessage(policy=POLICY)
+    mail[name] = value
+    return flatten(mail).partition(b"\r\n\r\n")[0] + b"\r\n"
+
+
+_TEXT_HEAD = (
+    b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: %s\r\n'
+    b"MIME-Version: 1.0\r\n\r\n"
+)
+
+
+def _text_part(body: str) -> bytes:
+    """Content headers and body of a text/plain part, as ``set_content`` makes them."""
+    encoded = body.encode("utf-8", "surrogateescape")
+    lines = encoded.splitlines()
+    if max((len(line) for line in lines), default=0) <= MAX_LINE:
+        cte = b"7bit" if encoded.isascii() else b"8bit"
+        return _TEXT_HEAD % cte + b"\r\n".join(lines) + b"\r\n"
+    return _slow_text_part(body)
+
+
+@lru_cache(maxsize=256)
+def _slow_text_part(body: str) -> bytes:
+    mail = EmailMessage(policy=POLICY)
+    mail.set_content(body)
+    return flatten(mail)
+
+
+def message_bytes(message: Outgoing, sender: str, date: str | None = None) -> bytes:
+    """The bytes of ``build_message(message, sender)`` flattened, without building it: the
+    headers that recur (From, Subject, event type) are encoded once, the others written as is
+    when plain ASCII (else encoded as the policy does), the text part as ``set_content``
+    writes it."""
+    parts = [
+        _folded("From", sender),
+        _header("To", message.address or ""),
+        _folded("Subject", message.subject or ""),
+        _header("Date", date or _now()),
+        _header("Message-ID", f"<{message.id}@{MESSAGE_ID_DOMAIN}>"),
+        _header("X-PDZ-Event-Id", message.event_id),
+        _folded("X-PDZ-Event-Type", message.event_type),
+    ]
+    if message.critical:
+        parts.append(b"Importance: high\r\n")
+    head, _, body = _text_part(message.body or "").partition(b"\r\n\r\n")
+    parts += [head, b"\r\n", _folded("Content-Language", message.language), b"\r\n", body]
+    return b"".join(parts)
 
 
 @dataclass
@@ -113,12 +183,12 @@ class EmailChannel:
         if not message.address:
             return SendResult(False, "no e-mail address", retryable=False)
         s = self.settings
-        mail = build_message(message, s.mail_from)
+        data = message_bytes(message, s.mail_from)
         conn: _Connection | None = None
         sent = False
         try:
             conn = await self._checkout()
-            await conn.smtp.sendmail(parseaddr(s.mail_from)[1], [message.address], flatten(mail))
+            await conn.smtp.sendmail(parseaddr(s.mail_from)[1], [message.address], data)
             sent = True
         except aiosmtplib.SMTPRecipientsRefused as exc:
             return SendResult(False, f"recipient refused: {exc}", retryable=False)

@@ -18,21 +18,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import structlog
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_notifications.channels import Channel, Outgoing, SendResult, build_channels
 from pdz_notifications.defaults import DIGEST_KEY
-from pdz_notifications.deliveries.models import DeliveryAttempt
 from pdz_notifications.deliveries.service import NOTIFY_CHANNEL
 from pdz_notifications.recipients.models import Recipient
 from pdz_notifications.settings import NotificationsSettings
 from pdz_notifications.templates.lookup import render_message
 from pdz_shared.contracts import notifications as contract
-from pdz_shared.db import SessionFactory, sync_url, transaction, utcnow
+from pdz_shared.db import SessionFactory, transaction, utcnow
 from pdz_shared.events.outbox import emit
+from pdz_shared.wakeup import Wakeup, first
 
 DIGEST_EVENT_TYPE = "it.pdz.notifications.digest"
 
@@ -51,21 +50,33 @@ _CLAIM = text("""
     RETURNING d.id, d.event_id, d.event_type, d.recipient, d.channel, d.attempts, d.language,
               d.critical, d.ambito_code, d.address, d.subject, d.body, d.payload, d.webhook_id
 """)
-_SENT = text("""
-    UPDATE delivery SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
-           updated_at = now()
-    WHERE id = :id AND status = 'sending' AND attempts = :attempt
-""")
-_RETRY = text("""
-    UPDATE delivery SET status = 'pending', lease_until = NULL, last_error = :error,
-           next_attempt_at = now() + make_interval(secs => :delay), updated_at = now()
-    WHERE id = :id AND status = 'sending' AND attempts = :attempt
-""")
 _FAILED = text("""
     UPDATE delivery SET status = 'failed', lease_until = NULL, last_error = :error,
            updated_at = now()
     WHERE id = :id AND status = 'sending' AND attempts = :attempt
     RETURNING id
+""")
+# The outcomes of a group, one statement each (one array per column: a statement text that
+# never changes, prepared once per connection, whatever the number of rows).
+_ATTEMPTS = text("""
+    INSERT INTO delivery_attempt (delivery_id, attempt, status, error, response_status,
+                                  duration_ms, started_at)
+    SELECT * FROM unnest(CAST(:delivery_id AS uuid[]), CAST(:attempt AS integer[]),
+        CAST(:status AS text[]), CAST(:error AS text[]), CAST(:response_status AS integer[]),
+        CAST(:duration_ms AS integer[]), CAST(:started_at AS timestamptz[]))
+""")
+_SENT_MANY = text("""
+    UPDATE delivery d SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
+           updated_at = now()
+    FROM unnest(CAST(:id AS uuid[]), CAST(:attempt AS integer[])) AS u(id, attempt)
+    WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
+""")
+_RETRY_MANY = text("""
+    UPDATE delivery d SET status = 'pending', lease_until = NULL, last_error = u.error,
+           next_attempt_at = now() + make_interval(secs => u.delay), updated_at = now()
+    FROM unnest(CAST(:id AS uuid[]), CAST(:attempt AS integer[]), CAST(:error AS text[]),
+                CAST(:delay AS double precision[])) AS u(id, attempt, error, delay)
+    WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
 """)
 _DUE_DIGESTS = text("""
     SELECT id, recipient_sub, channel FROM digest
@@ -77,6 +88,11 @@ _DIGEST_ITEMS = text("""
     SELECT subject, body, event_type, ambito_code, created_at FROM delivery
     WHERE digest_id = :id ORDER BY created_at, id
 """)
+
+
+def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows (dicts with the same keys) as one list per key: the arrays that ``unnest`` reads."""
+    return {key: [row[key] for row in rows] for key in rows[0]}
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -105,14 +121,13 @@ class Dispatcher:
         self.settings = settings
         self.channels = channels if channels is not None else build_channels(settings, factory)
         self.log = structlog.get_logger("pdz.dispatcher")
-        self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(max(settings.dispatch_concurrency, 1))
         self._outcomes: list[_Outcome] = []
         self._recorder: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ deliveries
 
-    async def claim(self) -> list[Outgoing]:
+    async def claim(self, limit: int | None = None) -> list[Outgoing]:
         async with transaction(self.factory) as session:
             rows = (
                 (
@@ -120,7 +135,7 @@ class Dispatcher:
                         _CLAIM,
                         {
                             "lease": self.settings.dispatch_lease_seconds,
-                            "limit": self.settings.dispatch_batch_size,
+                            "limit": limit or self.settings.dispatch_batch_size,
                         },
                     )
                 )
@@ -155,25 +170,26 @@ class Dispatcher:
         return len(batch)
 
     async def _deliver(self, message: Outgoing) -> None:
-        async with self._slots:
-            await self._deliver_now(message)
-
-    async def _deliver_now(self, message: Outgoing) -> None:
+        """Sends (holding one of the ``dispatch_concurrency`` slots only while sending), then
+        records the outcome, so that a send does not wait for the previous outcomes' commit."""
         channel = self.channels.get(message.channel)
-        started = utcnow()
-        t0 = time.monotonic()
         result: SendResult | None
         if channel is None:
+            started, duration = utcnow(), 0
             result = SendResult(False, f"unknown channel {message.channel}", retryable=False)
         elif getattr(channel, "transactional", False):
+            started, duration = utcnow(), 0
             result = None  # sent by _write, in the transaction that records it
         else:
-            try:
-                result = await channel.send(message)
-            except Exception as exc:  # a plugin bug must not kill the dispatcher
-                self.log.exception("delivery.channel_error", delivery_id=str(message.id))
-                result = SendResult(False, f"{type(exc).__name__}: {exc}")
-        duration = int((time.monotonic() - t0) * 1000)
+            async with self._slots:
+                started = utcnow()
+                t0 = time.monotonic()
+                try:
+                    result = await channel.send(message)
+                except Exception as exc:  # a plugin bug must not kill the dispatcher
+                    self.log.exception("delivery.channel_error", delivery_id=str(message.id))
+                    result = SendResult(False, f"{type(exc).__name__}: {exc}")
+                duration = int((time.monotonic() - t0) * 1000)
         await self._record(message, result, started, duration)
 
     async def _record(
@@ -217,43 +233,56 @@ class Dispatcher:
                 if not outcome.done.done():
                     outcome.done.set_result(None)
 
-    async def _send_in(self, session: AsyncSession, message: Outgoing) -> SendResult:
-        """The send of a transactional channel (e.g. the inbox), in the recording transaction."""
-        send_in = getattr(self.channels[message.channel], "send_in", None)
+    async def _send_in(self, session: AsyncSession, messages: list[Outgoing]) -> list[SendResult]:
+        """The sends of a transactional channel (e.g. the inbox), in the recording transaction:
+        one statement for all the group's messages when the channel can (``send_many_in``)."""
+        channel = self.channels[messages[0].channel]
+        send_many_in = getattr(channel, "send_many_in", None)
+        if send_many_in is not None:
+            results: list[SendResult] = await send_many_in(session, messages)
+            return results
+        send_in = getattr(channel, "send_in", None)
         assert send_in is not None, "a transactional channel implements send_in"
-        result: SendResult = await send_in(session, message)
-        return result
+        return [await send_in(session, m) for m in messages]
 
     async def _write(self, group: list[_Outcome]) -> None:
         s = self.settings
+        attempts: list[dict[str, Any]] = []
         sent: list[dict[str, Any]] = []
         retry: list[dict[str, Any]] = []
         statuses: list[tuple[_Outcome, str, str | None]] = []
         async with transaction(self.factory) as session:
+            # Transactional channels send here, one channel at a time, all its messages at once.
+            sent_in: dict[int, tuple[SendResult, int]] = {}
+            by_channel: dict[str, list[_Outcome]] = {}
             for o in group:
-                message, result = o.message, o.result
-                if result is None:
-                    t0 = time.monotonic()
-                    result = await self._send_in(session, message)
-                    duration = int((time.monotonic() - t0) * 1000)
-                else:
-                    duration = o.duration_ms
+                if o.result is None:
+                    by_channel.setdefault(o.message.channel, []).append(o)
+            for outcomes in by_channel.values():
+                t0 = time.monotonic()
+                results = await self._send_in(session, [o.message for o in outcomes])
+                duration = int((time.monotonic() - t0) * 1000)
+                for o, r in zip(outcomes, results, strict=True):
+                    sent_in[id(o)] = (r, duration)
+            for o in group:
+                message = o.message
+                result, duration = sent_in[id(o)] if o.result is None else (o.result, o.duration_ms)
                 final = not result.ok and (
                     not result.retryable or message.attempt >= s.max_attempts
                 )
                 status = "sent" if result.ok else ("failed" if final else "retry")
                 error = (result.error or "")[:2000] or None
                 statuses.append((o, status, error))
-                session.add(
-                    DeliveryAttempt(
-                        delivery_id=message.id,
-                        attempt=message.attempt,
-                        status=status,
-                        error=error,
-                        response_status=result.response_status,
-                        duration_ms=duration,
-                        started_at=o.started,
-                    )
+                attempts.append(
+                    {
+                        "delivery_id": message.id,
+                        "attempt": message.attempt,
+                        "status": status,
+                        "error": error,
+                        "response_status": result.response_status,
+                        "duration_ms": duration,
+                        "started_at": o.started,
+                    }
                 )
                 params: dict[str, Any] = {"id": message.id, "attempt": message.attempt}
                 if result.ok:
@@ -265,10 +294,11 @@ class Dispatcher:
                     await session.execute(_FAILED, {**params, "error": error})
                 ).first() is not None:
                     await self._dead_letter(session, message, error)
+            await session.execute(_ATTEMPTS, columns(attempts))
             if sent:
-                await session.execute(_SENT, sent)
+                await session.execute(_SENT_MANY, columns(sent))
             if retry:
-                await session.execute(_RETRY, retry)
+                await session.execute(_RETRY_MANY, columns(retry))
         for o, status, error in statuses:
             self.log.info(
                 "delivery.attempt",
@@ -364,58 +394,63 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ loop
 
-    async def _listen(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(sync_url(self.settings.database_url))
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-                while not stop.is_set() and not conn.is_closed():  # noqa: ASYNC110
-                    await asyncio.sleep(0.5)
-            except (OSError, asyncpg.PostgresError) as exc:
-                self.log.warning("dispatcher.listen_failed", error=str(exc))
-                await asyncio.sleep(1.0)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-
     async def run(self, stop: asyncio.Event) -> None:
-        listener = asyncio.create_task(self._listen(stop))
+        """Until ``stop``: sends what is due, woken by ``NOTIFY`` (or every poll interval).
+
+        Claims ahead: the next batch is claimed while the sends of the previous ones are still
+        in flight (at most two batches of deliveries claimed and unfinished at once), so that
+        a batch's slowest send does not hold back the next batch.
+        """
+        s = self.settings
+        wakeup = Wakeup(s.database_url, NOTIFY_CHANNEL, s.dispatch_poll_seconds)
+        wakeup.start(stop)
+        batch = max(s.dispatch_batch_size, 1)
+        ceiling = 2 * batch
+        inflight: set[asyncio.Task[None]] = set()
+        room = asyncio.Event()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            inflight.discard(task)
+            room.set()
+            if not task.cancelled() and task.exception() is not None:
+                self.log.warning("dispatcher.delivery_failed", error=repr(task.exception()))
+
         digest_at = 0.0
         loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
-                try:
-                    if loop.time() >= digest_at:
-                        await self.flush_digests()
-                        digest_at = loop.time() + 5.0
-                    if await self.run_once():
+                free = ceiling - len(inflight)
+                if 2 * free >= batch:  # room for at least half a batch
+                    try:
+                        if loop.time() >= digest_at:
+                            await self.flush_digests()
+                            digest_at = loop.time() + 5.0
+                        wanted = min(free, batch)
+                        claimed = await self.claim(wanted)
+                    except Exception as exc:
+                        self.log.warning("dispatcher.cycle_failed", error=repr(exc))
+                        await asyncio.sleep(1.0)
                         continue
-                except Exception as exc:
-                    self.log.warning("dispatcher.cycle_failed", error=repr(exc))
-                    await asyncio.sleep(1.0)
+                    for message in claimed:
+                        task = asyncio.create_task(self._deliver(message))
+                        inflight.add(task)
+                        task.add_done_callback(finished)
+                    if len(claimed) < wanted:  # nothing more is due: until NOTIFY or the poll
+                        await wakeup.wait(stop)
                     continue
-                self._wake.clear()
+                room.clear()
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.settings.dispatch_poll_seconds):
-                        await _first(self._wake.wait(), stop.wait())
+                    async with asyncio.timeout(s.dispatch_poll_seconds):
+                        await first(room.wait(), stop.wait())
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            if inflight:  # the sends under way finish (and are recorded); late ones expire
+                _, late = await asyncio.wait(list(inflight), timeout=10)
+                for task in late:
+                    task.cancel()
+            await wakeup.close()
             for channel in self.channels.values():
                 with contextlib.suppress(Exception):
                     await channel.close()
-
-
-async def _first(*aws: Any) -> None:
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()
 
 
 __all__ = ["DIGEST_EVENT_TYPE", "Dispatcher", "backoff"]

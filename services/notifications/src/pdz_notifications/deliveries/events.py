@@ -28,13 +28,20 @@ def check_contract(event: CloudEvent) -> None:
 
 
 async def on_event(session: AsyncSession, event: CloudEvent) -> None:
-    check_contract(event)
-    planned = await service.plan(session, event)
-    service.log.info(
-        "event.planned",
-        event_type=event.type,
-        event_id=event.id,
-        created=planned.created,
-        skipped=planned.skipped,
-        digested=planned.digested,
-    )
+    await on_events(session, [event])
+
+
+async def on_events(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """``on_event`` for several events in one transaction (the consumer's groups): any broken
+    event fails them all, and the consumer then handles them one by one."""
+    for event in events:
+        check_contract(event)
+    for event, planned in zip(events, await service.plan_many(session, events), strict=True):
+        service.log.info(
+            "event.planned",
+            event_type=event.type,
+            event_id=event.id,
+            created=planned.created,
+            skipped=planned.skipped,
+            digested=planned.digested,
+        )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from sqlalchemy import func, or_, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,17 +73,6 @@ async def _opted_out(
     return {k for k in {*specific, *general} if not specific.get(k, general.get(k, True))}
 
 
-async def _insert(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
-    stmt = (
-        insert(Delivery)
-        .values(id=uuid.uuid4(), **values)
-        .on_conflict_do_nothing(constraint="uq_delivery_once")
-        .returning(col(Delivery.id))
-    )
-    row = (await session.execute(stmt)).first()
-    return None if row is None else uuid.UUID(str(row[0]))
-
-
 @dataclass
 class _Row:
     """A delivery to insert, with what to do once it exists."""
@@ -92,42 +81,95 @@ class _Row:
     digest_minutes: int | None  # set: the delivery waits in a digest of this window
 
 
+# Every delivery of a group of events in one statement: one array per column, a statement text
+# that never changes (prepared once per connection, whatever the number of rows).
+_INSERT_MANY = text("""
+    INSERT INTO delivery (id, event_id, event_type, ambito_code, recipient, channel, rule_id,
+        webhook_id, critical, status, language, address, subject, body, payload, last_error,
+        attempts, next_attempt_at, created_at, updated_at)
+    SELECT r.id, r.event_id, r.event_type, r.ambito_code, r.recipient, r.channel, r.rule_id,
+        r.webhook_id, r.critical, r.status, r.language, r.address, r.subject, r.body,
+        CAST(r.payload AS jsonb), r.last_error, 0, r.at, r.at, r.at
+    FROM unnest(CAST(:id AS uuid[]), CAST(:event_id AS text[]), CAST(:event_type AS text[]),
+        CAST(:ambito_code AS text[]), CAST(:recipient AS text[]), CAST(:channel AS text[]),
+        CAST(:rule_id AS uuid[]), CAST(:webhook_id AS uuid[]), CAST(:critical AS boolean[]),
+        CAST(:status AS text[]), CAST(:language AS text[]), CAST(:address AS text[]),
+        CAST(:subject AS text[]), CAST(:body AS text[]), CAST(:payload AS text[]),
+        CAST(:last_error AS text[]), CAST(:at AS timestamptz[]))
+        AS r(id, event_id, event_type, ambito_code, recipient, channel, rule_id, webhook_id,
+             critical, status, language, address, subject, body, payload, last_error, at)
+    ON CONFLICT ON CONSTRAINT uq_delivery_once DO NOTHING
+    RETURNING id
+""")
+_COLUMNS = (
+    "event_id",
+    "event_type",
+    "ambito_code",
+    "recipient",
+    "channel",
+    "rule_id",
+    "webhook_id",
+    "critical",
+    "status",
+    "language",
+    "address",
+    "subject",
+    "body",
+    "last_error",
+)
+
+
 async def _insert_many(session: AsyncSession, rows: list[_Row]) -> dict[uuid.UUID, _Row]:
-    """One INSERT for all the event's deliveries; the rows that already existed are left out."""
+    """One INSERT for all the deliveries; the rows that already existed are left out."""
     if not rows:
         return {}
     by_id = {uuid.uuid4(): r for r in rows}
-    # executemany with RETURNING: SQLAlchemy sends it as one INSERT ... VALUES (...), (...)
-    # ("insertmanyvalues") from a statement compiled once, not once per row count.
-    stmt = (
-        insert(Delivery)
-        .on_conflict_do_nothing(constraint="uq_delivery_once")
-        .returning(col(Delivery.id))
-    )
-    result = await session.execute(stmt, [{"id": i, **r.values} for i, r in by_id.items()])
+    params: dict[str, list[Any]] = {c: [r.values.get(c) for r in rows] for c in _COLUMNS}
+    params["id"] = list(by_id)
+    params["payload"] = [
+        None if r.values.get("payload") is None else json.dumps(r.values["payload"]) for r in rows
+    ]
+    params["at"] = [r.values["created_at"] for r in rows]
+    result = await session.execute(_INSERT_MANY, params)
     created = {uuid.UUID(str(r[0])) for r in result.all()}
     return {i: r for i, r in by_id.items() if i in created}
 
 
 async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
     """Creates the deliveries of ``event`` in the caller's transaction (exactly once each)."""
-    result = Planned()
-    data = event.data
-    ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
-    seen: set[tuple[str, str]] = set()
-    # Rules, webhooks and templates are read once per session: the consumer handles a group
-    # of events in one session (one transaction), as if they had all arrived at its start.
+    return (await plan_many(session, [event]))[0]
+
+
+async def plan_many(session: AsyncSession, events: list[CloudEvent]) -> list[Planned]:
+    """Creates the deliveries of several events in the caller's transaction (exactly once
+    each): one INSERT for all their deliveries and one ``NOTIFY``. Rules, recipients,
+    preferences, webhooks and templates are read once per session: the consumer handles a
+    group of events in one session (one transaction), as if they had all arrived at its
+    start."""
     memo: dict[Any, Any] = session.info.setdefault("pdz_plan_memo", {})
-    cache = TemplateCache(templates=memo.setdefault("templates", {}))
-    planned: list[_Row] = []
-    if ambito is not None:
-        if ("rules", event.type, ambito) not in memo:
-            memo[("rules", event.type, ambito)] = await rules_for(session, event.type, ambito)
-        for rule in memo[("rules", event.type, ambito)]:
-            if not matches(rule.filters, data):
-                continue
-            planned += await _plan_rule(session, event, rule, ambito, seen, cache)
-    for delivery_id, row in (await _insert_many(session, planned)).items():
+    results = [Planned() for _ in events]
+    planned: list[tuple[Planned, _Row]] = []
+    for event, result in zip(events, results, strict=True):
+        data = event.data
+        ambito = data.get("ambito_code") if isinstance(data.get("ambito_code"), str) else None
+        seen: set[tuple[str, str]] = set()
+        cache = TemplateCache(templates=memo.setdefault("templates", {}))
+        if ambito is not None:
+            if ("rules", event.type, ambito) not in memo:
+                memo[("rules", event.type, ambito)] = await rules_for(session, event.type, ambito)
+            for rule in memo[("rules", event.type, ambito)]:
+                if not matches(rule.filters, data):
+                    continue
+                for row in await _plan_rule(session, event, rule, ambito, seen, cache, memo):
+                    planned.append((result, row))
+        if ("webhooks", event.type, ambito) not in memo:
+            memo[("webhooks", event.type, ambito)] = await _webhooks(session, event, ambito)
+        for hook in memo[("webhooks", event.type, ambito)]:
+            planned.append((result, _webhook_row(event, ambito, hook)))
+    result_of = {id(row): result for result, row in planned}
+    created = await _insert_many(session, [row for _, row in planned])
+    for delivery_id, row in created.items():
+        result = result_of[id(row)]
         if row.digest_minutes is not None:
             digest_id = await digests.add(
                 session, row.values["recipient"], row.values["channel"], row.digest_minutes
@@ -141,10 +183,9 @@ async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
             result.skipped += 1
         else:
             result.created += 1
-    await _plan_webhooks(session, event, ambito, result, memo)
-    if result.created:
+    if any(r.created for r in results):
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    return result
+    return results
 
 
 async def _plan_rule(
@@ -154,10 +195,20 @@ async def _plan_rule(
     ambito: str,
     seen: set[tuple[str, str]],
     cache: TemplateCache,
+    memo: dict[Any, Any],
 ) -> list[_Row]:
     planned: list[_Row] = []
-    recipients = await recipients_for(session, rule, ambito, event.data)
-    opted_out = await _opted_out(session, [r.sub for r in recipients], event.type)
+    subs = tuple(
+        str(event.data[f]) for f in rule.recipient_fields if isinstance(event.data.get(f), str)
+    )
+    key = ("recipients", rule.id, ambito, subs)
+    if key not in memo:
+        memo[key] = await recipients_for(session, rule, ambito, event.data)
+    recipients: list[Recipient] = memo[key]
+    prefs = ("opted_out", event.type, tuple(r.sub for r in recipients))
+    if prefs not in memo:
+        memo[prefs] = await _opted_out(session, [r.sub for r in recipients], event.type)
+    opted_out: set[tuple[str, str]] = memo[prefs]
     for recipient in recipients:
         for channel in rule.channels:
             if channel not in RULE_CHANNELS or (recipient.sub, channel) in seen:
@@ -208,37 +259,26 @@ async def _plan_rule(
     return planned
 
 
-async def _plan_webhooks(
-    session: AsyncSession,
-    event: CloudEvent,
-    ambito: str | None,
-    result: Planned,
-    memo: dict[Any, Any],
-) -> None:
-    if ("webhooks", event.type, ambito) not in memo:
-        memo[("webhooks", event.type, ambito)] = await _webhooks(session, event, ambito)
-    for hook in memo[("webhooks", event.type, ambito)]:
-        delivery_id = await _insert(
-            session,
-            {
-                "event_id": event.id,
-                "event_type": event.type,
-                "ambito_code": ambito,
-                "recipient": f"webhook:{hook.id}",
-                "channel": "webhook",
-                "webhook_id": hook.id,
-                "critical": False,
-                "status": "pending",
-                "language": "it",
-                "address": hook.url,
-                "payload": event.structured(),
-                "next_attempt_at": utcnow(),
-                "created_at": utcnow(),
-                "updated_at": utcnow(),
-            },
-        )
-        if delivery_id is not None:
-            result.created += 1
+def _webhook_row(event: CloudEvent, ambito: str | None, hook: Webhook) -> _Row:
+    return _Row(
+        {
+            "event_id": event.id,
+            "event_type": event.type,
+            "ambito_code": ambito,
+            "recipient": f"webhook:{hook.id}",
+            "channel": "webhook",
+            "webhook_id": hook.id,
+            "critical": False,
+            "status": "pending",
+            "language": "it",
+            "address": hook.url,
+            "payload": event.structured(),
+            "next_attempt_at": utcnow(),
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+        None,
+    )
 
 
 async def _webhooks(session: AsyncSession, event: CloudEvent, ambito: str | None) -> list[Webhook]:

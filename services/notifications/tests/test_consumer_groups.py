@@ -1,0 +1,94 @@
+"""The worker's consumer handles the records of a partition in groups, one transaction each."""
+
+import asyncio
+from typing import Any
+
+from aiokafka import ConsumerRecord
+
+from pdz_notifications.consumers import consumers
+from pdz_shared.events.inbox import EventConsumer, Outcome
+from pdz_shared.events.kafka import KafkaConfig
+from pdz_shared.testing.plugin import Harness, eventually, produce
+
+from .helpers import SEBINO, discharge_event, fresh_topic, handle, put_recipient, rows
+
+
+async def _consume(
+    h: Harness, kafka: KafkaConfig, topic: str, n: int, grouped: list[int] | None = None
+) -> list[str]:
+    """Runs the worker's consumer on ``topic`` until ``n`` records are handled (``grouped``
+    receives the size of each group handled in one transaction)."""
+    outcomes: list[str] = []
+
+    async def after(record: ConsumerRecord[Any, Any], outcome: Outcome) -> None:
+        outcomes.append(outcome.status)
+
+    (consumer,) = consumers(h.factory, kafka)
+    assert isinstance(consumer, EventConsumer)
+    consumer.topics, consumer.after_commit = [topic], after
+    consumer.base_backoff = 0.01
+    whole = consumer._process_group  # type: ignore[attr-defined]
+
+    async def process_group(group: list[ConsumerRecord[Any, Any]]) -> list[Outcome] | None:
+        result: list[Outcome] | None = await whole(group)
+        if result is not None and grouped is not None:
+            grouped.append(len(group))
+        return result
+
+    consumer._process_group = process_group  # type: ignore[attr-defined]
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+
+        async def done() -> bool:
+            return task.done() or len(outcomes) >= n
+
+        await eventually(done)
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+    return outcomes
+
+
+async def test_a_group_with_duplicates_creates_each_delivery_once(
+    harness: Harness, kafka: KafkaConfig
+) -> None:
+    await put_recipient(
+        harness, "op-anna", email="anna@sebino.it", roles=["pua_operator"], ambiti=[SEBINO]
+    )
+    topic = await fresh_topic(kafka)
+    first, second, seen = discharge_event(), discharge_event(), discharge_event()
+    assert await handle(harness, seen)  # already in the inbox: a redelivery
+    for event in (first, second, first, seen):  # one key: one partition, one group
+        await produce(kafka, topic, event, "one-key")
+    grouped: list[int] = []
+    outcomes = await _consume(harness, kafka, topic, 4, grouped)
+    assert outcomes == ["processed", "processed", "duplicate", "duplicate"]
+    assert sum(grouped) >= 2  # (the broker may hand the first record over alone)
+    deliveries = await rows(
+        harness, "SELECT event_id, channel FROM delivery WHERE recipient = 'op-anna'"
+    )
+    assert sorted(tuple(d) for d in deliveries) == sorted(
+        (e.id, c) for e in (first, second, seen) for c in ("email", "inbox")
+    )
+    inbox = await rows(
+        harness, "SELECT event_id FROM inbox WHERE consumer = 'notifications.events'"
+    )
+    assert {r[0] for r in inbox} == {first.id, second.id, seen.id}
+
+
+async def test_a_group_with_a_broken_event_is_handled_one_by_one(
+    harness: Harness, kafka: KafkaConfig
+) -> None:
+    await put_recipient(
+        harness, "op-anna", email="anna@sebino.it", roles=["pua_operator"], ambiti=[SEBINO]
+    )
+    topic = await fresh_topic(kafka)
+    good, broken, later = discharge_event(), discharge_event(), discharge_event()
+    broken.data["ambito_code"] = 42  # breaks the contract: a dead letter
+    for event in (good, broken, later):
+        await produce(kafka, topic, event, "one-key")
+    outcomes = await _consume(harness, kafka, topic, 3)
+    assert outcomes == ["processed", "dead-lettered", "processed"]
+    events = await rows(harness, "SELECT DISTINCT event_id FROM delivery")
+    assert {r[0] for r in events} == {good.id, later.id}
