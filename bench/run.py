@@ -132,7 +132,7 @@ async def intake(ctx: Context) -> list[Figure]:
 async def latency(ctx: Context) -> list[Figure]:
     from bench.scenarios import end_to_end_latency
 
-    r = await end_to_end_latency(ctx.quick)
+    r = await end_to_end_latency(ctx.quick, {n: p.pid for n, p in ctx.stack.processes})
     lost = r["accepted"] - r["notified"]
     return [
         Figure(

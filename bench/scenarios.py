@@ -213,9 +213,11 @@ async def _cases_of(client: httpx.AsyncClient, asst: str, ids: set[str]) -> dict
     return found
 
 
-async def end_to_end_latency(quick: bool) -> dict[str, Any]:
+async def end_to_end_latency(quick: bool, pids: dict[str, int] | None = None) -> dict[str, Any]:
     """Discharge posted → case opened → notification in the PUA operator's inbox, at a fixed
-    rate; latency = inbox message time - request time."""
+    rate; latency = inbox message time - request time. With ``pids``, also the CPU time each
+    of those processes spent per discharge, from the first request to the last notification
+    (where the time goes when the platform cannot keep up)."""
     rate, seconds = (50, 5) if quick else (200, 60)
     pua = token("bench-pua", "pua_operator")
     admin = mint_token(common_settings(), sub="bench-admin", roles=["platform_admin"])
@@ -253,6 +255,8 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
             return
         sent_at[json.loads(body)["id"]] = started
 
+    pids = pids or {}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     achieved = await open_loop(len(requests), rate, post)
 
     seen: dict[str, float] = {}
@@ -284,6 +288,7 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
                     break
             if len(seen) < len(by_case):
                 await asyncio.sleep(1)
+    cpu = _cpu_ms_per_item(pids, cpu_before, len(sent_at))
     latencies = sorted((seen[c] - sent_at[by_case[c]]) * 1000 for c in seen)
 
     def pct(p: float) -> float:
@@ -302,6 +307,7 @@ async def end_to_end_latency(quick: bool) -> dict[str, Any]:
         "p50_ms": round(pct(50), 1),
         "p95_ms": round(pct(95), 1),
         "p99_ms": round(pct(99), 1),
+        "cpu_ms_per_discharge": cpu,
     }
 
 
@@ -311,11 +317,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_ms_per_mail(pids: dict[str, int], before: dict[str, float], mails: int) -> dict[str, Any]:
-    if not mails:
+def _cpu_ms_per_item(pids: dict[str, int], before: dict[str, float], items: int) -> dict[str, Any]:
+    if not items:
         return {}
     return {
-        name: round((cpu_seconds(pid) - before[name]) * 1000 / mails, 2)
+        name: round((cpu_seconds(pid) - before[name]) * 1000 / items, 2)
         for name, pid in pids.items()
     }
 
@@ -406,7 +412,7 @@ async def email_throughput(
         "seconds": round(elapsed, 2),
         "per_second": round(len(mails) / elapsed, 1),
         "log_before": before,
-        "cpu_ms_per_mail": _cpu_ms_per_mail(pids, cpu_before, len(mails)),
+        "cpu_ms_per_mail": _cpu_ms_per_item(pids, cpu_before, len(mails)),
     }
 
     async def raw(n: int) -> float:
@@ -429,5 +435,5 @@ async def email_throughput(
     return {
         "platform": platform,
         "baseline_per_second": round(expected / raw_seconds, 1),
-        "baseline_cpu_ms_per_mail": _cpu_ms_per_mail(sink, sink_before, expected),
+        "baseline_cpu_ms_per_mail": _cpu_ms_per_item(sink, sink_before, expected),
     }
