@@ -45,7 +45,8 @@ class ListQuery:
 
     @property
     def order_by(self) -> list[Any]:
-        """ORDER BY clauses: the requested fields, then the key as a stable tiebreak."""
+        """ORDER BY clauses: the requested fields, then the key as a stable tiebreak (in the
+        direction of the first field)."""
         return self.listing.order_by(self.sort)
 
     def respond(self, page: Page[Any]) -> Page[Any] | JSONResponse:
@@ -127,9 +128,10 @@ class Listing:
             for n, desc in sort
         ]
         named = {n for n, _ in sort}
+        descending = bool(sort) and sort[0][1]
         for name, column in zip(self.key, self.key_columns, strict=True):
             if name not in named:
-                clauses.append(column.asc())
+                clauses.append(column.desc() if descending else column.asc())
         return clauses
 
     # ------------------------------------------------------------------ the query parameters
@@ -140,7 +142,7 @@ class Listing:
         fields_pattern = rf"^({fields})(,({fields}))*$"
         sort_doc = (
             "Ordinamento: campi separati da virgola, `-` davanti per l'ordine decrescente "
-            f"(predefinito `{default}`; a parità, per {', '.join(self.key)}). "
+            f"(predefinito `{default}`; a parità, per chiave). "
             f"Campi ammessi: {', '.join(self.columns)}. Un campo diverso risponde 400."
         )
         fields_doc = (
