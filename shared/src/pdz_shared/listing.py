@@ -51,11 +51,14 @@ class ListQuery:
 
     def respond(self, page: Page[Any]) -> Page[Any] | JSONResponse:
         """The page as is, or with its items trimmed to the requested fields (plus the key)."""
-        if self.fields is None:
-            return page
-        keep = set(self.fields) | set(self.listing.identifier)
+        return page if self.fields is None else self.json(page)
+
+    def json(self, page: Page[Any]) -> JSONResponse:
+        """The page as a JSON response, its items trimmed when fields were requested."""
         body = page.model_dump(mode="json", by_alias=True)
-        body["items"] = [{k: v for k, v in item.items() if k in keep} for item in body["items"]]
+        if self.fields is not None:
+            keep = set(self.fields) | set(self.listing.identifier)
+            body["items"] = [{k: v for k, v in i.items() if k in keep} for i in body["items"]]
         return JSONResponse(body)
 
 
