@@ -13,7 +13,7 @@ before LIMIT/OFFSET, never a sort in Python) and answers with ``ListQuery.respon
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
@@ -22,9 +22,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pdz_shared.errors import BadRequest
-from pdz_shared.http import Page
 
 _MAX_PARAM = 1000
+P = TypeVar("P", bound=BaseModel)  # Page[...], or a page with more (the inbox's unread count)
 
 
 def _split(value: str) -> list[str]:
@@ -49,11 +49,11 @@ class ListQuery:
         direction of the first field)."""
         return self.listing.order_by(self.sort)
 
-    def respond(self, page: Page[Any]) -> Page[Any] | JSONResponse:
+    def respond(self, page: P) -> P | JSONResponse:
         """The page as is, or with its items trimmed to the requested fields (plus the key)."""
         return page if self.fields is None else self.json(page)
 
-    def json(self, page: Page[Any]) -> JSONResponse:
+    def json(self, page: BaseModel) -> JSONResponse:
         """The page as a JSON response, its items trimmed when fields were requested."""
         body = page.model_dump(mode="json", by_alias=True)
         if self.fields is not None:
@@ -73,6 +73,7 @@ class Listing:
         sort: Sequence[str],
         default: str,
         key: Sequence[str] = ("id",),
+        identifier: Sequence[str] | None = None,
         columns: Mapping[str, Any] | None = None,
     ) -> None:
         extra = dict(columns or {})
@@ -83,7 +84,7 @@ class Listing:
         self.key_columns = [extra.get(k, getattr(model, k)) for k in key]
         self.key = tuple(key)
         self.fields = tuple(item.model_fields)
-        self.identifier = tuple(k for k in key if k in self.fields)
+        self.identifier = tuple(k for k in (identifier or key) if k in self.fields)
         self.default = self.parse_sort(default)
         self.query = self._dependency(default)
 

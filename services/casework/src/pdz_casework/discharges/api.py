@@ -18,6 +18,7 @@ from pdz_casework.access import (
 )
 from pdz_casework.cases import service as cases
 from pdz_casework.discharges import service
+from pdz_casework.discharges.models import CaseTask, Discharge
 from pdz_casework.discharges.schemas import (
     DischargeOut,
     TaskOut,
@@ -30,9 +31,30 @@ from pdz_shared.auth import Role
 from pdz_shared.contracts.casework import Channel
 from pdz_shared.errors import BadRequest, Forbidden, UnsupportedMediaType
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.listing import Listing, ListQuery
 from pdz_shared.modi import modi_authenticate, remember_jtis
 
 router = APIRouter(tags=["discharges"])
+DISCHARGES = Listing(
+    Discharge,
+    DischargeOut,
+    sort=(
+        "received_at",
+        "processed_at",
+        "updated_at",
+        "status",
+        "channel",
+        "ambito_code",
+        "planned_discharge_date",
+    ),
+    default="-received_at",
+)
+TASKS = Listing(
+    CaseTask,
+    TaskOut,
+    sort=("discharge_id", "step", "code", "status", "done_at"),
+    default="discharge_id,step",
+)
 FHIR_JSON = "application/fhir+json"
 _BUNDLE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -135,20 +157,23 @@ async def list_discharges(
     session: SessionDep,
     principal: DischargeReader,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(DISCHARGES.query)],
     status: Literal["accepted", "processed", "rejected"] | None = None,
     channel: Channel | None = None,
-) -> Page[DischargeOut]:
+) -> Page[DischargeOut] | JSONResponse:
     rows, total = await service.search(
         session,
         None if principal.is_platform_admin else principal.ambiti,
         status=status,
         channel=channel,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
+    result: Page[DischargeOut] = Page(
         items=[discharge_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
+    return listing.respond(result)
 
 
 @router.get(
@@ -233,8 +258,13 @@ async def complete_care_transition(
     summary="Le attività del caso (i sei passi delle dimissioni protette)",
 )
 async def list_case_tasks(
-    case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
-) -> Page[TaskOut]:
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(TASKS.query)],
+    purpose: Purpose = None,
+) -> Page[TaskOut] | JSONResponse:
     case = await cases.get_case(session, principal, case_id)
     await cases.audit(
         session,
@@ -245,13 +275,16 @@ async def list_case_tasks(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    tasks = await service.tasks_of(session, case.id)
-    return Page(
-        items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
-        total=len(tasks),
-        limit=max(len(tasks), 1),
-        offset=0,
+    tasks, total = await service.tasks_page(
+        session, case.id, listing.order_by, page.limit, page.offset
     )
+    result: Page[TaskOut] = Page(
+        items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return listing.respond(result)
 
 
 @router.post(
