@@ -65,10 +65,3 @@ async def record(session: AsyncSession, actor: str, case: Case, data: ConsentIn)
     await session.flush()
     return row
 
-
-def to_out(rows: list[ConsentRecord]) -> list[ConsentOut]:
-    last = {r.purpose: r.id for r in rows}
-    return [
-        ConsentOut.model_validate({**r.model_dump(), "current": last[r.purpose] == r.id})
-        for r in rows
-    ]
