@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from pdz_shared.examples import add_examples
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _INT32_MAX = 2**31 - 1
 
@@ -209,6 +211,7 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
         *doc.get("tags", []),
         *({"name": t, "description": t.replace("-", " ")} for t in used_tags if t not in known),
     ]
+    add_examples(doc)
     _fix_schema_formats(doc)
     return doc
 

@@ -64,4 +64,3 @@ async def record(session: AsyncSession, actor: str, case: Case, data: ConsentIn)
     session.add(row)
     await session.flush()
     return row
-

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -56,6 +57,11 @@ TASKS = Listing(
     default="discharge_id,step",
 )
 FHIR_JSON = "application/fhir+json"
+# The Sebino sample (Anna Bianchi, discharged from the Iseo hospital) as the documented example.
+_SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "dimissione-protetta-sebino.json"
+_BUNDLE_EXAMPLE: dict[str, Any] = (
+    {"example": json.loads(_SAMPLE.read_text(encoding="utf-8"))} if _SAMPLE.is_file() else {}
+)
 _BUNDLE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Bundle FHIR R4 di tipo message (evento dimissione-protetta)",
@@ -103,7 +109,7 @@ async def read_bundle(request: Request) -> Any:
         "x-modi": True,
         "requestBody": {
             "required": True,
-            "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA}},
+            "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA, **_BUNDLE_EXAMPLE}},
         },
     },
     responses={

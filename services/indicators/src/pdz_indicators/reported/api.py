@@ -112,7 +112,12 @@ _UPLOAD_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spre
         "requestBody": {
             "required": True,
             "content": {
-                "text/csv": {"schema": {"type": "string", "maxLength": 5_000_000}},
+                "text/csv": {
+                    "schema": {"type": "string", "maxLength": 5_000_000},
+                    "example": "metric,territory_code,period,value,note\n"
+                    "posti_sad,017085,2025,42,Iseo: posti SAD attivi al 31/12\n"
+                    "posti_sad,017104,2025,18,\n",
+                },
                 _UPLOAD_TYPES[1]: {
                     "schema": {"type": "string", "format": "binary", "maxLength": 5_000_000}
                 },

@@ -174,7 +174,26 @@ _VALUE_MEDIA = {
         "schema": {
             "type": "object",
             "description": "MeasureReport FHIR R4 (o Bundle di MeasureReport)",
-        }
+        },
+        "example": {
+            "resourceType": "MeasureReport",
+            "id": "0b7e8f3a-52c1-5d0e-9b6a-3c2d1e0f9a8b",
+            "status": "complete",
+            "type": "summary",
+            "measure": "https://pdz.example.it/fhir/Measure/LEPS-3.I2",
+            "subject": {"reference": "Location/AMBITO-05-SEBINO", "display": "AMBITO-05-SEBINO"},
+            "date": "2026-01-02T02:00:00+00:00",
+            "period": {"start": "2025-01-01", "end": "2025-12-31"},
+            "group": [
+                {
+                    "code": {
+                        "text": "Utenti con dimissione protetta su utenti che ne hanno "
+                        "espresso il bisogno"
+                    },
+                    "measureScore": {"value": 87.5, "unit": "%"},
+                }
+            ],
+        },
     },
 }
 
