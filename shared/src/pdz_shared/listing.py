@@ -22,6 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pdz_shared.errors import BadRequest
+from pdz_shared.http import Page, PageParams
 
 _MAX_PARAM = 1000
 P = TypeVar("P", bound=BaseModel)  # Page[...], or a page with more (the inbox's unread count)
@@ -29,6 +30,16 @@ P = TypeVar("P", bound=BaseModel)  # Page[...], or a page with more (the inbox's
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",")]
+
+
+def _param(description: str, pattern: str, example: str) -> Any:
+    # The pattern documents the grammar; the dependency checks it, answering 400 (not 422).
+    return Query(
+        description=description,
+        max_length=_MAX_PARAM,
+        json_schema_extra={"pattern": pattern},
+        examples=[example],
+    )
 
 
 def _alternatives(names: Sequence[str]) -> str:
@@ -48,6 +59,10 @@ class ListQuery:
         """ORDER BY clauses: the requested fields, then the key as a stable tiebreak (in the
         direction of the first field)."""
         return self.listing.order_by(self.sort)
+
+    def page(self, items: list[Any], total: int, page: PageParams) -> Page[Any] | JSONResponse:
+        """The page of these items (``respond``)."""
+        return self.respond(Page(items=items, total=total, limit=page.limit, offset=page.offset))
 
     def respond(self, page: P) -> P | JSONResponse:
         """The page as is, or with its items trimmed to the requested fields (plus the key)."""
@@ -158,25 +173,12 @@ class Listing:
         example_fields = ",".join(dict.fromkeys([*self.identifier, *self.fields[:2]]))
         listing = self
 
+        sort_q = _param(sort_doc, sort_pattern, default)
+        fields_q = _param(fields_doc, fields_pattern, example_fields)
+
         def list_query(
-            sort: Annotated[
-                str | None,
-                Query(
-                    description=sort_doc,
-                    max_length=_MAX_PARAM,
-                    json_schema_extra={"pattern": sort_pattern},
-                    examples=[default],
-                ),
-            ] = None,
-            fields: Annotated[
-                str | None,
-                Query(
-                    description=fields_doc,
-                    max_length=_MAX_PARAM,
-                    json_schema_extra={"pattern": fields_pattern},
-                    examples=[example_fields],
-                ),
-            ] = None,
+            sort: Annotated[str | None, sort_q] = None,
+            fields: Annotated[str | None, fields_q] = None,
         ) -> ListQuery:
             return ListQuery(listing, listing.parse_sort(sort), listing.parse_fields(fields))
 

@@ -161,7 +161,7 @@ async def list_evaluations(
     )
     rows, total = await service.list_evm(session, case, listing.order_by, page.limit, page.offset)
     items = [service.evm_out(e) for e in rows]
-    return listing.respond(Page(items=items, total=total, limit=page.limit, offset=page.offset))
+    return listing.page(items, total, page)
 
 
 @router.get(

@@ -119,13 +119,11 @@ async def list_cases(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    result: Page[CaseSummary] = Page(
-        items=[CaseSummary.model_validate({**c.model_dump(), "overdue": late}) for c, late in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [CaseSummary.model_validate({**c.model_dump(), "overdue": late}) for c, late in rows],
+        total,
+        page,
     )
-    return listing.respond(result)
 
 
 @router.get(
@@ -235,10 +233,6 @@ async def get_case_audit(
     rows, total = await service.audit_trail(
         session, case_id, listing.order_by, page.limit, page.offset
     )
-    result: Page[AuditOut] = Page(
-        items=[AuditOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [AuditOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
-    return listing.respond(result)

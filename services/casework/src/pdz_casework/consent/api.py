@@ -86,4 +86,4 @@ async def list_consents(
     items, total = await service.history_page(
         session, case, listing.order_by, page.limit, page.offset
     )
-    return listing.respond(Page(items=items, total=total, limit=page.limit, offset=page.offset))
+    return listing.page(items, total, page)

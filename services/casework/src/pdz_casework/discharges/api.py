@@ -176,10 +176,7 @@ async def list_discharges(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[DischargeOut] = Page(
-        items=[discharge_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-    return listing.respond(result)
+    return listing.page([discharge_out(r) for r in rows], total, page)
 
 
 @router.get(
@@ -284,13 +281,9 @@ async def list_case_tasks(
     tasks, total = await service.tasks_page(
         session, case.id, listing.order_by, page.limit, page.offset
     )
-    result: Page[TaskOut] = Page(
-        items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [TaskOut.model_validate(t, from_attributes=True) for t in tasks], total, page
     )
-    return listing.respond(result)
 
 
 @router.post(

@@ -81,13 +81,9 @@ async def list_external_systems(
     rows, total = await service.systems(
         session, principal, comune, listing.order_by, page.limit, page.offset
     )
-    result: Page[ExternalSystemOut] = Page(
-        items=[ExternalSystemOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [ExternalSystemOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
-    return listing.respond(result)
 
 
 @router.put(
@@ -230,10 +226,6 @@ async def find_external_links(
         purpose=purpose,
         roles=LINK_READERS,
     )
-    result: Page[ExternalLinkOut] = Page(
-        items=[ExternalLinkOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [ExternalLinkOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
-    return listing.respond(result)

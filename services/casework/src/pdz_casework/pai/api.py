@@ -87,7 +87,7 @@ async def list_pai(
         session, case, listing.order_by, page.limit, page.offset
     )
     items = [await service.to_out(session, p) for p in rows]
-    return listing.respond(Page(items=items, total=total, limit=page.limit, offset=page.offset))
+    return listing.page(items, total, page)
 
 
 @router.get(

@@ -73,13 +73,9 @@ async def list_reported_values(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[ReportedValueOut] = Page(
-        items=[ReportedValueOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [ReportedValueOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
-    return listing.respond(result)
 
 
 @router.get(

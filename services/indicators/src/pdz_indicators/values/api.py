@@ -148,10 +148,7 @@ async def list_indicators(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[IndicatorOut] = Page(
-        items=[indicator_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-    return listing.respond(result)
+    return listing.page([indicator_out(r) for r in rows], total, page)
 
 
 @router.get(

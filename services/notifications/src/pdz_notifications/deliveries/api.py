@@ -72,10 +72,7 @@ async def list_deliveries(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[DeliveryOut] = Page(
-        items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-    return listing.respond(result)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

@@ -53,7 +53,7 @@ async def list_preferences(
         session, principal.sub, listing.order_by, page.limit, page.offset
     )
     items = [_out(r) for r in rows]
-    return listing.respond(Page(items=items, total=total, limit=page.limit, offset=page.offset))
+    return listing.page(items, total, page)
 
 
 @router.put(

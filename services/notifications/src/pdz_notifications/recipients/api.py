@@ -84,10 +84,7 @@ async def list_recipients(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[RecipientOut] = Page(
-        items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-    return listing.respond(result)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

@@ -74,10 +74,7 @@ async def list_templates(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[TemplateOut] = Page(
-        items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-    return listing.respond(result)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

@@ -42,13 +42,9 @@ async def list_schemes(
     listing: Annotated[ListQuery, Depends(SCHEMES.query)],
 ) -> Page[SchemeOut] | JSONResponse:
     rows, total = await service.schemes_page(session, listing.order_by, page.limit, page.offset)
-    result: Page[SchemeOut] = Page(
-        items=[SchemeOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [SchemeOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
-    return listing.respond(result)
 
 
 @router.get(
@@ -68,13 +64,9 @@ async def list_codes(
     rows, total = await service.codes(
         session, scheme, q=q, order_by=listing.order_by, limit=page.limit, offset=page.offset
     )
-    result: Page[CodeOut] = Page(
-        items=[CodeOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [CodeOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
-    return listing.respond(result)
 
 
 @router.put(

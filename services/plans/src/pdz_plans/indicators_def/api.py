@@ -69,10 +69,7 @@ async def list_indicator_definitions(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[IndicatorOut] = Page(
-        items=[service.to_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-    return listing.respond(result)
+    return listing.page([service.to_out(r) for r in rows], total, page)
 
 
 @router.get(

@@ -91,13 +91,7 @@ async def list_objective_indicators(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[IndicatorOut] = Page(
-        items=[indicators.to_out(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return listing.respond(result)
+    return listing.page([indicators.to_out(r) for r in rows], total, page)
 
 
 @router.post(

@@ -112,10 +112,7 @@ async def list_plans(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[PlanOut] = Page(
-        items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
-    return listing.respond(result)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(
@@ -177,13 +174,9 @@ async def list_plan_history(
         limit=page.limit,
         offset=page.offset,
     )
-    result: Page[ChangeOut] = Page(
-        items=[ChangeOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [ChangeOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
-    return listing.respond(result)
 
 
 @router.get(
@@ -216,13 +209,7 @@ async def list_plan_objectives(
         offset=page.offset,
     )
     res = await objectives.resources_of(session, [r.id for r in rows])
-    result: Page[ObjectiveOut] = Page(
-        items=[objectives.to_out(r, res.get(r.id, [])) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return listing.respond(result)
+    return listing.page([objectives.to_out(r, res.get(r.id, [])) for r in rows], total, page)
 
 
 @router.post(

@@ -84,13 +84,8 @@ async def list_territories(
         limit=page.limit,
         offset=page.offset,
     )
-    return listing.respond(
-        Page(
-            items=[TerritoryOut.model_validate(r, from_attributes=True) for r in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+    return listing.page(
+        [TerritoryOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 
@@ -146,13 +141,8 @@ async def list_territory_population(
     rows, total = await service.population_page(
         session, unit.code, listing.order_by, page.limit, page.offset
     )
-    return listing.respond(
-        Page(
-            items=[PopulationOut.model_validate(r, from_attributes=True) for r in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+    return listing.page(
+        [PopulationOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 
