@@ -4,7 +4,9 @@ Each list endpoint declares a :class:`Listing`: the model its rows come from, th
 items, the fields it may be sorted by (an explicit allowlist), its default order and its key (the
 stable tiebreak, and the identifier that a sparse fieldset always keeps). The endpoint takes the
 parsed :class:`ListQuery` as a dependency, passes ``ListQuery.order_by`` to the SQL query (ORDER BY
-before LIMIT/OFFSET, never a sort in Python) and answers with ``ListQuery.respond(page)``.
+before LIMIT/OFFSET, never a sort in Python) and answers with ``ListQuery.page(...)`` (or
+``respond`` for a page of its own, like the inbox's). An unknown name in `sort` or `fields` is a
+400 problem+json.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the `Query` metadata of the
@@ -61,7 +63,7 @@ class ListQuery:
         return self.listing.order_by(self.sort)
 
     def page(self, items: list[Any], total: int, page: PageParams) -> Page[Any] | JSONResponse:
-        """The page of these items (``respond``)."""
+        """The page of these items, trimmed when fields were requested."""
         return self.respond(Page(items=items, total=total, limit=page.limit, offset=page.offset))
 
     def respond(self, page: P) -> P | JSONResponse:
