@@ -41,6 +41,8 @@ _ERRORS = {
     "401": "Token assente, scaduto o non valido",
     "403": "Ruolo non autorizzato",
     "404": "Risorsa non trovata",
+    "409": "Conflitto con lo stato della risorsa (codice già in uso, stato che non lo consente, "
+    "Idempotency-Key ancora in elaborazione)",
     "422": "Dati non validi (elenco dei parametri in invalid_params)",
     "429": "Troppe richieste",
     "500": "Errore interno",
@@ -179,6 +181,8 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
                 elif code[0] in "45":
                     response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
             wanted = ["500"] if public else ["400", "401", "403", "404", "422", "429", "500"]
+            if not public and method in ("post", "put", "patch", "delete"):
+                wanted.append("409")
             if public:
                 wanted.append("503")
             for code in wanted:
