@@ -42,6 +42,8 @@ CHECKS = [
     response_headers_conformance,
     problem_json_errors,
 ]
+# `fields` trims the items of a list to the fields asked for (documented on the parameter).
+TRIMMED_CHECKS = [c for c in CHECKS if c is not response_schema_conformance]
 
 
 def test_every_operation_survives_generated_input(stack: Any, common: CommonSettings) -> None:
@@ -71,7 +73,8 @@ def test_every_operation_survives_generated_input(stack: Any, common: CommonSett
             if case.method.upper() in ("PUT", "PATCH", "DELETE"):
                 headers["If-Match"] = "*"
             response = case.call(base_url=GATEWAY, headers=headers)
-            case.validate_response(response, checks=CHECKS)
+            trimmed = bool((case.query or {}).get("fields"))
+            case.validate_response(response, checks=TRIMMED_CHECKS if trimmed else CHECKS)
 
         try:
             run()

@@ -11,7 +11,13 @@ type NewTerritory =
   paths["/plans/v1/territories"]["post"]["requestBody"]["content"]["application/json"];
 
 export async function comuniDellAmbito(base: string, token: string): Promise<string[]> {
-  const query: TerritoryQuery = { kind: "comune", parent: "AMBITO-05-SEBINO", limit: 50 };
+  const query: TerritoryQuery = {
+    kind: "comune",
+    parent: "AMBITO-05-SEBINO",
+    limit: 50,
+    sort: "name",
+    fields: "code,name",
+  };
   const params = new URLSearchParams(
     Object.entries(query).map(([k, v]) => [k, String(v)] as [string, string]),
   );

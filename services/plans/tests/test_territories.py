@@ -214,3 +214,30 @@ async def test_idempotency_key_replays_the_first_answer(harness: Harness) -> Non
     # Without the key, a repeat is an ordinary conflict.
     async with harness.client(admin) as c:
         assert (await c.post("/v1/territories", json=body)).status_code == 409
+
+
+async def test_list_sorts_in_sql_and_trims_fields(harness: Harness) -> None:
+    await seed(harness)
+    admin = harness.token(roles=["platform_admin"])
+    async with harness.client(admin) as c:
+        for code, name in (("017085", "Iseo"), ("016193", "Sarnico"), ("016128", "Lovere")):
+            body = unit(code, "comune", name=name, ambito_code=SEBINO, parent_codes=[SEBINO])
+            assert (await c.post("/v1/territories", json=body)).status_code == 201
+        asc = await c.get("/v1/territories", params={"kind": "comune", "sort": "name"})
+        desc = await c.get(
+            "/v1/territories", params={"kind": "comune", "sort": "-name", "limit": 2}
+        )
+        trimmed = await c.get("/v1/territories", params={"kind": "comune", "fields": "name"})
+        bad_sort = await c.get("/v1/territories", params={"sort": "-colour"})
+        bad_fields = await c.get(
+            "/v1/territories", params={"fields": "name,secret"}, headers={"Accept-Language": "en"}
+        )
+    assert [i["name"] for i in asc.json()["items"]] == ["Iseo", "Lovere", "Sarnico"]
+    assert [i["name"] for i in desc.json()["items"]] == ["Sarnico", "Lovere"]
+    assert desc.json()["total"] == 3
+    assert trimmed.json()["items"][0] == {"code": "016128", "name": "Lovere"}
+    assert bad_sort.status_code == 400
+    assert bad_sort.headers["content-type"] == "application/problem+json"
+    assert bad_sort.json()["code"] == "invalid-sort" and "-colour" in bad_sort.json()["detail"]
+    assert bad_fields.status_code == 400 and bad_fields.json()["code"] == "invalid-fields"
+    assert bad_fields.json()["detail"].startswith("Invalid fields: secret")

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from pdz_shared.examples import add_examples
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _INT32_MAX = 2**31 - 1
 
@@ -39,6 +41,8 @@ _ERRORS = {
     "401": "Token assente, scaduto o non valido",
     "403": "Ruolo non autorizzato",
     "404": "Risorsa non trovata",
+    "409": "Conflitto con lo stato della risorsa (codice già in uso, stato che non lo consente, "
+    "Idempotency-Key ancora in elaborazione)",
     "422": "Dati non validi (elenco dei parametri in invalid_params)",
     "429": "Troppe richieste",
     "500": "Errore interno",
@@ -177,6 +181,8 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
                 elif code[0] in "45":
                     response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
             wanted = ["500"] if public else ["400", "401", "403", "404", "422", "429", "500"]
+            if not public and method in ("post", "put", "patch", "delete"):
+                wanted.append("409")
             if public:
                 wanted.append("503")
             for code in wanted:
@@ -209,6 +215,7 @@ def italian_openapi(app: FastAPI, service: str, summary: str) -> dict[str, Any]:
         *doc.get("tags", []),
         *({"name": t, "description": t.replace("-", " ")} for t in used_tags if t not in known),
     ]
+    add_examples(doc)
     _fix_schema_formats(doc)
     return doc
 

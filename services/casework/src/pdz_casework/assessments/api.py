@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from pdz_casework.access import (
@@ -15,6 +16,7 @@ from pdz_casework.access import (
     Writer,
 )
 from pdz_casework.assessments import service
+from pdz_casework.assessments.models import Evaluation
 from pdz_casework.assessments.schemas import (
     EvmCompleteIn,
     EvmOut,
@@ -24,10 +26,17 @@ from pdz_casework.assessments.schemas import (
 )
 from pdz_casework.cases import service as cases
 from pdz_shared.app import SessionDep
-from pdz_shared.http import Page, check_if_match, etag_of
+from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["assessments"])
+EVALUATIONS = Listing(
+    Evaluation,
+    EvmOut,
+    sort=("scheduled_for", "evaluated_at", "status", "kind", "created_at", "updated_at"),
+    default="scheduled_for,created_at",
+)
 
 
 @router.post(
@@ -133,8 +142,13 @@ async def schedule_evaluation(
     summary="Elenca le valutazioni del caso",
 )
 async def list_evaluations(
-    case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
-) -> Page[EvmOut]:
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(EVALUATIONS.query)],
+    purpose: Purpose = None,
+) -> Page[EvmOut] | JSONResponse:
     case = await cases.get_case(session, principal, case_id)
     await cases.audit(
         session,
@@ -145,8 +159,9 @@ async def list_evaluations(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    items = [service.evm_out(e) for e in await service.list_evm(session, case)]
-    return Page(items=items, total=len(items), limit=max(len(items), 1), offset=0)
+    rows, total = await service.list_evm(session, case, listing.order_by, page.limit, page.offset)
+    items = [service.evm_out(e) for e in rows]
+    return listing.page(items, total, page)
 
 
 @router.get(

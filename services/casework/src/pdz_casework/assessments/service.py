@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_casework.assessments.models import Evaluation, Triage
@@ -23,6 +25,7 @@ from pdz_casework.cases.models import Case
 from pdz_shared.contracts import casework as contract
 from pdz_shared.db import utcnow
 from pdz_shared.errors import Conflict, NotFound, Unprocessable
+from pdz_shared.listing import paged
 
 # ------------------------------------------------------------------ triage
 
@@ -155,13 +158,11 @@ async def get_evm(session: AsyncSession, case: Case, evm_id: uuid.UUID) -> Evalu
     return evm
 
 
-async def list_evm(session: AsyncSession, case: Case) -> list[Evaluation]:
-    rows = await session.exec(
-        select(Evaluation)
-        .where(Evaluation.case_id == case.id)
-        .order_by(col(Evaluation.scheduled_for), col(Evaluation.created_at))
-    )
-    return list(rows.all())
+async def list_evm(
+    session: AsyncSession, case: Case, order_by: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Evaluation], int]:
+    query = select(Evaluation).where(Evaluation.case_id == case.id)
+    return await paged(session, query, order_by, limit, offset)
 
 
 async def complete(

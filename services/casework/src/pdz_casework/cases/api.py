@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from pdz_casework.access import CASE_READERS, CASE_WRITERS, Auditor, Purpose, Reader, Writer
 from pdz_casework.cases import service
+from pdz_casework.cases.models import Case, CaseAudit
 from pdz_casework.cases.schemas import (
     CODE,
     AuditOut,
@@ -21,9 +22,27 @@ from pdz_shared.app import SessionDep
 from pdz_shared.contracts.casework import CaseSource, CaseStatus, PuaLevel
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 Pages = Annotated[PageParams, Depends(page_params)]
+CASES = Listing(
+    Case,
+    CaseSummary,
+    sort=(
+        "received_at",
+        "updated_at",
+        "status",
+        "pua_level",
+        "source",
+        "comune_code",
+        "ambito_code",
+    ),
+    default="-received_at",
+)
+AUDIT = Listing(
+    CaseAudit, AuditOut, sort=("at", "sub", "role", "action", "operation"), default="at"
+)
 
 
 @router.post(
@@ -71,13 +90,14 @@ async def list_cases(
     session: SessionDep,
     principal: Reader,
     page: Pages,
+    listing: Annotated[ListQuery, Depends(CASES.query)],
     purpose: Purpose = None,
     status: CaseStatus | None = None,
     pua_level: PuaLevel | None = None,
     source: CaseSource | None = None,
     comune: Annotated[str | None, Query(pattern=CODE, description="Codice del comune")] = None,
     overdue: Annotated[bool | None, Query(description="Solo i casi con scadenze superate")] = None,
-) -> Page[CaseSummary]:
+) -> Page[CaseSummary] | JSONResponse:
     rows, total = await service.search(
         session,
         principal,
@@ -86,6 +106,7 @@ async def list_cases(
         source=source,
         comune=comune,
         overdue=overdue,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
@@ -98,11 +119,10 @@ async def list_cases(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    return Page(
-        items=[CaseSummary.model_validate({**c.model_dump(), "overdue": late}) for c, late in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [CaseSummary.model_validate({**c.model_dump(), "overdue": late}) for c, late in rows],
+        total,
+        page,
     )
 
 
@@ -203,13 +223,16 @@ async def transition_case(
     summary="Registro degli accessi al caso (solo Ufficio di Piano)",
 )
 async def get_case_audit(
-    case_id: uuid.UUID, session: SessionDep, principal: Auditor, page: Pages
-) -> Page[AuditOut]:
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: Auditor,
+    page: Pages,
+    listing: Annotated[ListQuery, Depends(AUDIT.query)],
+) -> Page[AuditOut] | JSONResponse:
     await service.get_case(session, principal, case_id)
-    rows, total = await service.audit_trail(session, case_id, page.limit, page.offset)
-    return Page(
-        items=[AuditOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    rows, total = await service.audit_trail(
+        session, case_id, listing.order_by, page.limit, page.offset
+    )
+    return listing.page(
+        [AuditOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )

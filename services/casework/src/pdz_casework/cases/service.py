@@ -32,6 +32,7 @@ from pdz_shared.contracts import casework as contract
 from pdz_shared.db import utcnow
 from pdz_shared.errors import Conflict, NotFound, Unprocessable
 from pdz_shared.events.outbox import NewEvent, emit_many
+from pdz_shared.listing import paged
 from pdz_shared.observability import request_id_var
 
 # The PUA state machine: received → triaged → (closed with orientation | simple service
@@ -289,12 +290,10 @@ async def audit_writes(
 
 
 async def audit_trail(
-    session: AsyncSession, case_id: uuid.UUID, limit: int, offset: int
+    session: AsyncSession, case_id: uuid.UUID, order_by: Sequence[Any], limit: int, offset: int
 ) -> tuple[list[CaseAudit], int]:
     query = select(CaseAudit).where(CaseAudit.case_id == case_id)
-    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(query.order_by(col(CaseAudit.id)).limit(limit).offset(offset))
-    return list(rows.all()), int(total)
+    return await paged(session, query, order_by, limit, offset)
 
 
 # ------------------------------------------------------------------ cases
@@ -546,6 +545,7 @@ async def search(
     source: str | None,
     comune: str | None,
     overdue: bool | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[Case, bool]], int]:
@@ -572,9 +572,7 @@ async def search(
     if overdue is not None:
         query = query.where(late if overdue else ~late)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(Case.received_at).desc(), col(Case.id)).limit(limit).offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return [(c, bool(o)) for c, o in rows.all()], int(total)
 
 

@@ -1,19 +1,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from pdz_casework.access import CASE_READERS, CASE_WRITERS, Purpose, Reader, Writer
 from pdz_casework.cases import service as cases
 from pdz_casework.consent import service
+from pdz_casework.consent.models import ConsentRecord
 from pdz_casework.consent.schemas import ConsentIn, ConsentOut
 from pdz_shared.app import SessionDep
-from pdz_shared.http import Page
+from pdz_shared.http import Page, PageParams, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/cases/{case_id}/consents", tags=["consents"])
+CONSENTS = Listing(
+    ConsentRecord,
+    ConsentOut,
+    sort=("recorded_at", "purpose", "state", "legal_basis"),
+    default="recorded_at",
+)
 
 
 @router.post(
@@ -57,8 +66,13 @@ async def record_consent(
     summary="La storia dei consensi del caso",
 )
 async def list_consents(
-    case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
-) -> Page[ConsentOut]:
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(CONSENTS.query)],
+    purpose: Purpose = None,
+) -> Page[ConsentOut] | JSONResponse:
     case = await cases.get_case(session, principal, case_id)
     await cases.audit(
         session,
@@ -69,5 +83,7 @@ async def list_consents(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    items = service.to_out(await service.history(session, case))
-    return Page(items=items, total=len(items), limit=max(len(items), 1), offset=0)
+    items, total = await service.history_page(
+        session, case, listing.order_by, page.limit, page.offset
+    )
+    return listing.page(items, total, page)

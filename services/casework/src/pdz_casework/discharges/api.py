@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,6 +19,7 @@ from pdz_casework.access import (
 )
 from pdz_casework.cases import service as cases
 from pdz_casework.discharges import service
+from pdz_casework.discharges.models import CaseTask, Discharge
 from pdz_casework.discharges.schemas import (
     DischargeOut,
     TaskOut,
@@ -30,10 +32,36 @@ from pdz_shared.auth import Role
 from pdz_shared.contracts.casework import Channel
 from pdz_shared.errors import BadRequest, Forbidden, UnsupportedMediaType
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.listing import Listing, ListQuery
 from pdz_shared.modi import modi_authenticate, remember_jtis
 
 router = APIRouter(tags=["discharges"])
+DISCHARGES = Listing(
+    Discharge,
+    DischargeOut,
+    sort=(
+        "received_at",
+        "processed_at",
+        "updated_at",
+        "status",
+        "channel",
+        "ambito_code",
+        "planned_discharge_date",
+    ),
+    default="-received_at",
+)
+TASKS = Listing(
+    CaseTask,
+    TaskOut,
+    sort=("discharge_id", "step", "code", "status", "done_at"),
+    default="discharge_id,step",
+)
 FHIR_JSON = "application/fhir+json"
+# The Sebino sample (Anna Bianchi, discharged from the Iseo hospital) as the documented example.
+_SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "dimissione-protetta-sebino.json"
+_BUNDLE_EXAMPLE: dict[str, Any] = (
+    {"example": json.loads(_SAMPLE.read_text(encoding="utf-8"))} if _SAMPLE.is_file() else {}
+)
 _BUNDLE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Bundle FHIR R4 di tipo message (evento dimissione-protetta)",
@@ -81,7 +109,7 @@ async def read_bundle(request: Request) -> Any:
         "x-modi": True,
         "requestBody": {
             "required": True,
-            "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA}},
+            "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA, **_BUNDLE_EXAMPLE}},
         },
     },
     responses={
@@ -135,20 +163,20 @@ async def list_discharges(
     session: SessionDep,
     principal: DischargeReader,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(DISCHARGES.query)],
     status: Literal["accepted", "processed", "rejected"] | None = None,
     channel: Channel | None = None,
-) -> Page[DischargeOut]:
+) -> Page[DischargeOut] | JSONResponse:
     rows, total = await service.search(
         session,
         None if principal.is_platform_admin else principal.ambiti,
         status=status,
         channel=channel,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[discharge_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return listing.page([discharge_out(r) for r in rows], total, page)
 
 
 @router.get(
@@ -233,8 +261,13 @@ async def complete_care_transition(
     summary="Le attività del caso (i sei passi delle dimissioni protette)",
 )
 async def list_case_tasks(
-    case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
-) -> Page[TaskOut]:
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(TASKS.query)],
+    purpose: Purpose = None,
+) -> Page[TaskOut] | JSONResponse:
     case = await cases.get_case(session, principal, case_id)
     await cases.audit(
         session,
@@ -245,12 +278,11 @@ async def list_case_tasks(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    tasks = await service.tasks_of(session, case.id)
-    return Page(
-        items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
-        total=len(tasks),
-        limit=max(len(tasks), 1),
-        offset=0,
+    tasks, total = await service.tasks_page(
+        session, case.id, listing.order_by, page.limit, page.offset
+    )
+    return listing.page(
+        [TaskOut.model_validate(t, from_attributes=True) for t in tasks], total, page
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ from pdz_shared.db import Statement, utcnow
 from pdz_shared.errors import Conflict, Forbidden, NotFound, PdzError, Unprocessable
 from pdz_shared.events.inbox import PermanentEventError
 from pdz_shared.http import body_hash, canonical_json
+from pdz_shared.listing import paged
 from pdz_shared.observability import request_id_var, traceparent_var
 
 NOTIFY_CHANNEL = "pdz_discharge"
@@ -315,6 +316,7 @@ async def search(
     *,
     status: str | None,
     channel: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Discharge], int]:
@@ -326,11 +328,7 @@ async def search(
     if channel:
         query = query.where(Discharge.channel == channel)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(Discharge.received_at).desc(), col(Discharge.id))
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)
 
 
@@ -404,13 +402,11 @@ async def complete_transition(
     return tr
 
 
-async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> list[CaseTask]:
-    rows = await session.exec(
-        select(CaseTask)
-        .where(CaseTask.case_id == case_id)
-        .order_by(col(CaseTask.discharge_id), col(CaseTask.step))
-    )
-    return list(rows.all())
+async def tasks_page(
+    session: AsyncSession, case_id: uuid.UUID, order_by: Sequence[Any], limit: int, offset: int
+) -> tuple[list[CaseTask], int]:
+    query = select(CaseTask).where(CaseTask.case_id == case_id)
+    return await paged(session, query, order_by, limit, offset)
 
 
 async def complete_task(

@@ -10,6 +10,7 @@ from pdz_casework.access import LINK_READERS, LINK_ROLES, Auditor, Linker, LinkR
 from pdz_casework.cases import service as cases
 from pdz_casework.cases.schemas import CODE
 from pdz_casework.links import service
+from pdz_casework.links.models import ExternalLink, ExternalSystem
 from pdz_casework.links.schemas import (
     SYSTEM,
     ExternalLinkIn,
@@ -20,10 +21,25 @@ from pdz_casework.links.schemas import (
 from pdz_shared.app import SessionDep
 from pdz_shared.errors import NotFound
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(tags=["external-links"])
 System = Annotated[str, Path(pattern=SYSTEM, description="Codice del software di Cartella Sociale")]
 Comune = Annotated[str, Path(pattern=CODE, description="Codice ISTAT del comune")]
+EXTERNAL_SYSTEMS = Listing(
+    ExternalSystem,
+    ExternalSystemOut,
+    sort=("comune_code", "system", "name", "ambito_code", "created_at"),
+    default="comune_code,system",
+    key=("comune_code", "system"),
+)
+EXTERNAL_LINKS = Listing(
+    ExternalLink,
+    ExternalLinkOut,
+    sort=("system", "external_id", "comune_code", "created_at", "updated_at"),
+    default="system,external_id",
+    identifier=("system", "external_id"),
+)
 
 
 @router.put(
@@ -58,14 +74,15 @@ async def register_external_system(
 async def list_external_systems(
     session: SessionDep,
     principal: LinkReader,
+    page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(EXTERNAL_SYSTEMS.query)],
     comune: Annotated[str | None, Query(pattern=CODE)] = None,
-) -> Page[ExternalSystemOut]:
-    rows = await service.systems(session, principal, comune)
-    return Page(
-        items=[ExternalSystemOut.model_validate(r, from_attributes=True) for r in rows],
-        total=len(rows),
-        limit=max(len(rows), 1),
-        offset=0,
+) -> Page[ExternalSystemOut] | JSONResponse:
+    rows, total = await service.systems(
+        session, principal, comune, listing.order_by, page.limit, page.offset
+    )
+    return listing.page(
+        [ExternalSystemOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 
@@ -184,17 +201,19 @@ async def find_external_links(
     session: SessionDep,
     principal: LinkReader,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(EXTERNAL_LINKS.query)],
     system: Annotated[str | None, Query(pattern=SYSTEM)] = None,
     external_id: Annotated[
         str | None, Query(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
     ] = None,
     purpose: Purpose = None,
-) -> Page[ExternalLinkOut]:
+) -> Page[ExternalLinkOut] | JSONResponse:
     rows, total = await service.find(
         session,
         principal,
         system=system,
         external_id=external_id,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
@@ -207,9 +226,6 @@ async def find_external_links(
         purpose=purpose,
         roles=LINK_READERS,
     )
-    return Page(
-        items=[ExternalLinkOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [ExternalLinkOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )

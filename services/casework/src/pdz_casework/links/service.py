@@ -7,6 +7,8 @@ when the token names one, only for its ``system``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -21,6 +23,7 @@ from pdz_shared.auth import Principal, Role
 from pdz_shared.contracts import casework as contract
 from pdz_shared.db import utcnow
 from pdz_shared.errors import Conflict, NotFound, Unprocessable
+from pdz_shared.listing import paged
 
 
 def comune_scope(principal: Principal) -> frozenset[str] | None:
@@ -70,17 +73,19 @@ async def register(
 
 
 async def systems(
-    session: AsyncSession, principal: Principal, comune: str | None
-) -> list[ExternalSystem]:
+    session: AsyncSession,
+    principal: Principal,
+    comune: str | None,
+    order_by: Sequence[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[ExternalSystem], int]:
     query = select(ExternalSystem)
     if not principal.is_platform_admin:
         query = query.where(col(ExternalSystem.ambito_code).in_(sorted(principal.ambiti)))
     if comune:
         query = query.where(ExternalSystem.comune_code == comune)
-    rows = await session.exec(
-        query.order_by(col(ExternalSystem.comune_code), col(ExternalSystem.system))
-    )
-    return list(rows.all())
+    return await paged(session, query, order_by, limit, offset)
 
 
 async def get_link(session: AsyncSession, case: Case, system: str) -> ExternalLink | None:
@@ -172,6 +177,7 @@ async def find(
     *,
     system: str | None,
     external_id: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[ExternalLink], int]:
@@ -189,9 +195,5 @@ async def find(
     if external_id:
         query = query.where(ExternalLink.external_id == external_id)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(ExternalLink.system), col(ExternalLink.external_id))
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)

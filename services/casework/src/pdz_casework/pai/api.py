@@ -1,19 +1,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from pdz_casework.access import ASSESSORS, CASE_READERS, Assessor, Purpose, Reader
 from pdz_casework.cases import service as cases
 from pdz_casework.pai import service
+from pdz_casework.pai.models import PaiVersion
 from pdz_casework.pai.schemas import PaiIn, PaiOut
 from pdz_shared.app import SessionDep
-from pdz_shared.http import Page, check_if_match, etag_of
+from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/cases/{case_id}/pai", tags=["pai"])
+PAI_VERSIONS = Listing(
+    PaiVersion,
+    PaiOut,
+    sort=("number", "status", "review_date", "approved_at", "created_at"),
+    default="number",
+)
 
 
 @router.post(
@@ -57,8 +66,13 @@ async def create_pai(
     summary="Elenca le versioni del PAI",
 )
 async def list_pai(
-    case_id: uuid.UUID, session: SessionDep, principal: Reader, purpose: Purpose = None
-) -> Page[PaiOut]:
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(PAI_VERSIONS.query)],
+    purpose: Purpose = None,
+) -> Page[PaiOut] | JSONResponse:
     case = await cases.get_case(session, principal, case_id)
     await cases.audit(
         session,
@@ -69,8 +83,11 @@ async def list_pai(
         purpose=purpose,
         roles=CASE_READERS,
     )
-    items = [await service.to_out(session, p) for p in await service.list_versions(session, case)]
-    return Page(items=items, total=len(items), limit=max(len(items), 1), offset=0)
+    rows, total = await service.list_versions(
+        session, case, listing.order_by, page.limit, page.offset
+    )
+    items = [await service.to_out(session, p) for p in rows]
+    return listing.page(items, total, page)
 
 
 @router.get(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -16,6 +18,7 @@ from pdz_casework.pai.schemas import InterventionOut, PaiIn, PaiOut
 from pdz_shared.contracts import casework as contract
 from pdz_shared.db import utcnow
 from pdz_shared.errors import Conflict, NotFound
+from pdz_shared.listing import paged
 
 DRAFTABLE = frozenset({"evm_scheduled", "assessed", "pai_active"})
 APPROVABLE = frozenset({"assessed", "pai_active"})
@@ -68,11 +71,11 @@ async def active_of(session: AsyncSession, case_id: uuid.UUID) -> PaiVersion | N
     return (await session.exec(query)).first()
 
 
-async def list_versions(session: AsyncSession, case: Case) -> list[PaiVersion]:
-    rows = await session.exec(
-        select(PaiVersion).where(PaiVersion.case_id == case.id).order_by(col(PaiVersion.number))
-    )
-    return list(rows.all())
+async def list_versions(
+    session: AsyncSession, case: Case, order_by: Sequence[Any], limit: int, offset: int
+) -> tuple[list[PaiVersion], int]:
+    query = select(PaiVersion).where(PaiVersion.case_id == case.id)
+    return await paged(session, query, order_by, limit, offset)
 
 
 def _same(a: PaiIntervention, b: PaiIntervention) -> bool:

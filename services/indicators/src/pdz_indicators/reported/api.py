@@ -4,14 +4,17 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from pdz_indicators.reported import service
+from pdz_indicators.reported.models import ReportedValue
 from pdz_indicators.reported.schemas import METRIC, PERIOD, ReportedValueIn, ReportedValueOut
 from pdz_indicators.reported.upload import UploadReport, upload
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.errors import UnsupportedMediaType, wants_english
 from pdz_shared.http import Page, PageParams, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/reported-values", tags=["reported-values"])
 Reporter = Annotated[
@@ -22,6 +25,12 @@ Reporter = Annotated[
         )
     ),
 ]
+REPORTED_VALUES = Listing(
+    ReportedValue,
+    ReportedValueOut,
+    sort=("created_at", "metric", "territory_code", "period", "value"),
+    default="-created_at",
+)
 
 
 @router.post(
@@ -49,24 +58,23 @@ async def list_reported_values(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(REPORTED_VALUES.query)],
     metric: Annotated[str | None, Query(pattern=METRIC)] = None,
     territory: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,50}$")] = None,
     period: Annotated[str | None, Query(pattern=PERIOD)] = None,
-) -> Page[ReportedValueOut]:
+) -> Page[ReportedValueOut] | JSONResponse:
     rows, total = await service.search(
         session,
         principal,
         metric=metric,
         territory=territory,
         period=period,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[ReportedValueOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [ReportedValueOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 
@@ -100,7 +108,12 @@ _UPLOAD_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spre
         "requestBody": {
             "required": True,
             "content": {
-                "text/csv": {"schema": {"type": "string", "maxLength": 5_000_000}},
+                "text/csv": {
+                    "schema": {"type": "string", "maxLength": 5_000_000},
+                    "example": "metric,territory_code,period,value,note\n"
+                    "posti_sad,017085,2025,42,Iseo: posti SAD attivi al 31/12\n"
+                    "posti_sad,017104,2025,18,\n",
+                },
                 _UPLOAD_TYPES[1]: {
                     "schema": {"type": "string", "format": "binary", "maxLength": 5_000_000}
                 },

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -78,6 +80,7 @@ async def search(
     metric: str | None,
     territory: str | None,
     period: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[ReportedValue], int]:
@@ -91,7 +94,5 @@ async def search(
     if period:
         query = query.where(ReportedValue.period == period)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(ReportedValue.created_at).desc()).limit(limit).offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)

@@ -25,6 +25,7 @@ from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.errors import NotAcceptable, NotFound, Unprocessable
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
 Admin = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
@@ -38,6 +39,17 @@ FromQ = Annotated[
     str | None, Query(alias="from", pattern=PERIOD_PATTERN, description="Dal periodo")
 ]
 ToQ = Annotated[str | None, Query(alias="to", pattern=PERIOD_PATTERN, description="Al periodo")]
+INDICATORS = Listing(
+    Indicator,
+    IndicatorOut,
+    sort=("code", "name", "kind", "frequency", "ambito_code", "version"),
+    default="code",
+    key=("indicator_id",),
+)
+# Not by value: the order would give away the counts hidden from other ambiti.
+VALUES = Listing(
+    IndicatorValue, ValueOut, sort=("period", "computed_at"), default="period", key=("period",)
+)
 
 
 def indicator_out(row: Indicator) -> IndicatorOut:
@@ -120,18 +132,23 @@ async def list_indicators(
     session: SessionDep,
     _: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(INDICATORS.query)],
     plan_id: uuid.UUID | None = None,
     ambito: Annotated[str | None, Query(pattern=CODE)] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="Parte del nome o del codice")
     ] = None,
-) -> Page[IndicatorOut]:
+) -> Page[IndicatorOut] | JSONResponse:
     rows, total = await service.list_indicators(
-        session, plan_id=plan_id, ambito=ambito, q=q, limit=page.limit, offset=page.offset
+        session,
+        plan_id=plan_id,
+        ambito=ambito,
+        q=q,
+        order_by=listing.order_by,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return Page(
-        items=[indicator_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return listing.page([indicator_out(r) for r in rows], total, page)
 
 
 @router.get(
@@ -154,7 +171,26 @@ _VALUE_MEDIA = {
         "schema": {
             "type": "object",
             "description": "MeasureReport FHIR R4 (o Bundle di MeasureReport)",
-        }
+        },
+        "example": {
+            "resourceType": "MeasureReport",
+            "id": "0b7e8f3a-52c1-5d0e-9b6a-3c2d1e0f9a8b",
+            "status": "complete",
+            "type": "summary",
+            "measure": "https://pdz.example.it/fhir/Measure/LEPS-3.I2",
+            "subject": {"reference": "Location/AMBITO-05-SEBINO", "display": "AMBITO-05-SEBINO"},
+            "date": "2026-01-02T02:00:00+00:00",
+            "period": {"start": "2025-01-01", "end": "2025-12-31"},
+            "group": [
+                {
+                    "code": {
+                        "text": "Utenti con dimissione protetta su utenti che ne hanno "
+                        "espresso il bisogno"
+                    },
+                    "measureScore": {"value": 87.5, "unit": "%"},
+                }
+            ],
+        },
     },
 }
 
@@ -194,6 +230,7 @@ async def list_values(
     principal: CurrentPrincipal,
     indicator: IndicatorDep,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(VALUES.query)],
     territory: TerritoryQ = None,
     period: PeriodQ = None,
     first: FromQ = None,
@@ -225,11 +262,16 @@ async def list_values(
         return Response(
             formats.to_fhir(out, values, single=period is not None), media_type=formats.FHIR
         )
-    window = values[page.offset : page.offset + page.limit]
-    body: Page[ValueOut] = Page(
-        items=window, total=len(values), limit=page.limit, offset=page.offset
+    window, total = await service.series_page(
+        session, indicator, code, labels, listing.order_by, page.limit, page.offset
     )
-    return JSONResponse(body.model_dump(mode="json"))
+    body: Page[ValueOut] = Page(
+        items=[value_out(principal, indicator, r) for r in window],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return listing.json(body)
 
 
 async def _territory(session: SessionDep, indicator: Indicator, territory: str | None) -> str:

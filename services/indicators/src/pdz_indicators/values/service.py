@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,6 +24,7 @@ from pdz_indicators.values.models import IndicatorValue
 from pdz_indicators.values.periods import Period, parse_period, periods_containing
 from pdz_shared.auth import Principal
 from pdz_shared.db import utcnow
+from pdz_shared.listing import paged
 
 SMALL_CELL = (1, 4)
 
@@ -521,6 +522,7 @@ async def list_indicators(
     plan_id: uuid.UUID | None,
     ambito: str | None,
     q: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Indicator], int]:
@@ -534,8 +536,26 @@ async def list_indicators(
         query = query.where(or_(col(Indicator.name).ilike(like), col(Indicator.code).ilike(like)))
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     rows = (
-        (await session.execute(query.order_by(col(Indicator.code)).limit(limit).offset(offset)))
+        (await session.execute(query.order_by(*order_by).limit(limit).offset(offset)))
         .scalars()
         .all()
     )
     return list(rows), int(total)
+
+
+async def series_page(
+    session: AsyncSession,
+    indicator: Indicator,
+    territory: str,
+    labels: list[str],
+    order_by: Sequence[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[IndicatorValue], int]:
+    """One page of the stored values of ``series`` (call it first), ordered in SQL."""
+    query = select(IndicatorValue).where(
+        col(IndicatorValue.indicator_id) == indicator.indicator_id,
+        col(IndicatorValue.territory_code) == territory,
+        col(IndicatorValue.period).in_(labels),
+    )
+    return await paged(session, query, order_by, limit, offset)

@@ -19,8 +19,24 @@ from pdz_notifications.schemas import EVENT_TYPE, SUB, ChannelName
 from pdz_shared.app import SessionDep
 from pdz_shared.http import Page, PageParams, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
+DELIVERIES = Listing(
+    Delivery,
+    DeliveryOut,
+    sort=(
+        "created_at",
+        "sent_at",
+        "next_attempt_at",
+        "status",
+        "channel",
+        "event_type",
+        "recipient",
+        "attempts",
+    ),
+    default="-created_at",
+)
 
 
 def _out(d: Delivery) -> DeliveryOut:
@@ -39,11 +55,12 @@ async def list_deliveries(
     session: SessionDep,
     principal: Admin,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(DELIVERIES.query)],
     status: DeliveryStatus | None = None,
     channel: ChannelName | None = None,
     event_type: Annotated[str | None, Query(pattern=EVENT_TYPE, max_length=200)] = None,
     recipient: Annotated[str | None, Query(pattern=SUB)] = None,
-) -> Page[DeliveryOut]:
+) -> Page[DeliveryOut] | JSONResponse:
     rows, total = await service.search(
         session,
         principal,
@@ -51,10 +68,11 @@ async def list_deliveries(
         channel=channel,
         event_type=event_type,
         recipient=recipient,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

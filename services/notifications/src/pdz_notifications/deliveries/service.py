@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,6 +316,7 @@ async def search(
     channel: str | None,
     event_type: str | None,
     recipient: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Delivery], int]:
@@ -328,11 +330,7 @@ async def search(
     if recipient:
         query = query.where(Delivery.recipient == recipient)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(Delivery.created_at).desc(), col(Delivery.id))
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)
 
 

@@ -5,6 +5,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from pdz_notifications.inbox import service
@@ -19,9 +20,16 @@ from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal
 from pdz_shared.errors import Unprocessable, UnsupportedMediaType
 from pdz_shared.http import PageParams, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 MERGE_PATCH = "application/merge-patch+json"
+INBOX = Listing(
+    Notification,
+    NotificationOut,
+    sort=("created_at", "read_at", "critical", "event_type", "title"),
+    default="-created_at",
+)
 
 
 def _out(n: Notification) -> NotificationOut:
@@ -41,18 +49,25 @@ async def get_inbox(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(INBOX.query)],
     unread: Annotated[bool, Query(description="Solo i messaggi non letti")] = False,
-) -> InboxPage:
+) -> InboxPage | JSONResponse:
     rows, total, unread_count = await service.page(
-        session, principal, unread_only=unread, limit=page.limit, offset=page.offset
+        session,
+        principal,
+        unread_only=unread,
+        order_by=listing.order_by,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return InboxPage(
+    result = InboxPage(
         items=[_out(r) for r in rows],
         total=total,
         unread=unread_count,
         limit=page.limit,
         offset=page.offset,
     )
+    return listing.respond(result)
 
 
 _PATCH_BODY: dict[str, Any] = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -15,18 +17,20 @@ from pdz_shared.errors import NotFound
 
 
 async def page(
-    session: AsyncSession, principal: Principal, *, unread_only: bool, limit: int, offset: int
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    unread_only: bool,
+    order_by: Sequence[Any],
+    limit: int,
+    offset: int,
 ) -> tuple[list[Notification], int, int]:
     mine = select(Notification).where(Notification.recipient_sub == principal.sub)
     unread_q = mine.where(col(Notification.read_at).is_(None))
     query = unread_q if unread_only else mine
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     unread = (await session.exec(select(func.count()).select_from(unread_q.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(Notification.created_at).desc(), col(Notification.id))
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total), int(unread)
 
 

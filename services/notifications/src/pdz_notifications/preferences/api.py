@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
 
 from pdz_notifications.preferences import service
 from pdz_notifications.preferences.models import Preference
@@ -10,7 +11,8 @@ from pdz_notifications.preferences.schemas import PreferenceIn, PreferenceOut
 from pdz_notifications.schemas import EVENT_TYPE, RuleChannel
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal
-from pdz_shared.http import Page
+from pdz_shared.http import Page, PageParams, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/preferences", tags=["preferences"])
 EventTypePath = Annotated[
@@ -21,6 +23,13 @@ EventTypePath = Annotated[
         description="Tipo di evento, o * per tutti",
     ),
 ]
+PREFERENCES = Listing(
+    Preference,
+    PreferenceOut,
+    sort=("event_type", "channel", "enabled", "updated_at"),
+    default="event_type,channel",
+    key=("event_type", "channel"),
+)
 
 
 def _out(p: Preference) -> PreferenceOut:
@@ -34,10 +43,17 @@ def _out(p: Preference) -> PreferenceOut:
     summary="Le mie preferenze",
     description="Le scelte di chi chiama per tipo di evento e canale (il resto è attivo).",
 )
-async def list_preferences(session: SessionDep, principal: CurrentPrincipal) -> Page[PreferenceOut]:
-    rows = await service.mine(session, principal.sub)
-    items = [_out(r) for r in rows[:500]]
-    return Page(items=items, total=len(rows), limit=500, offset=0)
+async def list_preferences(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(PREFERENCES.query)],
+) -> Page[PreferenceOut] | JSONResponse:
+    rows, total = await service.mine(
+        session, principal.sub, listing.order_by, page.limit, page.offset
+    )
+    items = [_out(r) for r in rows]
+    return listing.page(items, total, page)
 
 
 @router.put(

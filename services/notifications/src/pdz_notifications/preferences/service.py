@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_notifications.preferences.models import Preference
 from pdz_shared.db import utcnow
+from pdz_shared.listing import paged
 
 
-async def mine(session: AsyncSession, sub: str) -> list[Preference]:
-    rows = await session.exec(
-        select(Preference)
-        .where(Preference.recipient_sub == sub)
-        .order_by(col(Preference.event_type), col(Preference.channel))
-    )
-    return list(rows.all())
+async def mine(
+    session: AsyncSession, sub: str, order_by: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Preference], int]:
+    query = select(Preference).where(Preference.recipient_sub == sub)
+    return await paged(session, query, order_by, limit, offset)
 
 
 async def put(

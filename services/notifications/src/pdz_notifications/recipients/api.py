@@ -6,13 +6,22 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pdz_notifications.recipients import service
+from pdz_notifications.recipients.models import Recipient
 from pdz_notifications.recipients.schemas import RecipientIn, RecipientOut
 from pdz_notifications.schemas import CODE, SUB, RoleName
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
+RECIPIENTS = Listing(
+    Recipient,
+    RecipientOut,
+    sort=("sub", "email", "language", "active", "created_at", "updated_at"),
+    default="sub",
+    key=("sub",),
+)
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
 Sub = Annotated[str, Path(pattern=SUB, description="Soggetto (sub del token) del destinatario")]
 
@@ -62,13 +71,20 @@ async def list_recipients(
     session: SessionDep,
     principal: Writer,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(RECIPIENTS.query)],
     role: RoleName | None = None,
     ambito: Annotated[str | None, Query(pattern=CODE)] = None,
-) -> Page[RecipientOut]:
+) -> Page[RecipientOut] | JSONResponse:
     rows, total = await service.search(
-        session, principal, role=role, ambito=ambito, limit=page.limit, offset=page.offset
+        session,
+        principal,
+        role=role,
+        ambito=ambito,
+        order_by=listing.order_by,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return Page(items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

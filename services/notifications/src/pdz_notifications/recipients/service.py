@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -78,6 +81,7 @@ async def search(
     *,
     role: str | None,
     ambito: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Recipient], int]:
@@ -91,5 +95,5 @@ async def search(
     if ambito:
         query = query.where(col(Recipient.ambiti).contains([ambito]))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(query.order_by(col(Recipient.sub)).limit(limit).offset(offset))
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)

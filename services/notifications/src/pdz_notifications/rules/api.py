@@ -14,8 +14,15 @@ from pdz_notifications.schemas import EVENT_TYPE
 from pdz_shared.app import SessionDep
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
+RULES = Listing(
+    Rule,
+    RuleOut,
+    sort=("code", "event_type", "enabled", "critical", "created_at", "updated_at"),
+    default="code",
+)
 
 
 def _out(rule: Rule) -> RuleOut:
@@ -56,18 +63,20 @@ async def list_rules(
     session: SessionDep,
     principal: Admin,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(RULES.query)],
     event_type: Annotated[str | None, Query(pattern=EVENT_TYPE, max_length=200)] = None,
     enabled: bool | None = None,
-) -> Page[RuleOut]:
+) -> Page[RuleOut] | JSONResponse:
     rows, total = await service.search(
         session,
         principal,
         event_type=event_type,
         enabled=enabled,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

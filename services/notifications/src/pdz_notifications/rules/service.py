@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, or_
@@ -103,6 +104,7 @@ async def search(
     *,
     event_type: str | None,
     enabled: bool | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Rule], int]:
@@ -112,5 +114,5 @@ async def search(
     if enabled is not None:
         query = query.where(Rule.enabled == enabled)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(query.order_by(col(Rule.code)).limit(limit).offset(offset))
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)

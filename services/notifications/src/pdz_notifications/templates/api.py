@@ -14,8 +14,15 @@ from pdz_notifications.templates.schemas import PreviewIn, PreviewOut, TemplateI
 from pdz_shared.app import SessionDep
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
+TEMPLATES = Listing(
+    Template,
+    TemplateOut,
+    sort=("key", "channel", "language", "created_at", "updated_at"),
+    default="key,channel,language",
+)
 
 
 def _out(t: Template) -> TemplateOut:
@@ -53,14 +60,21 @@ async def list_templates(
     session: SessionDep,
     _: Admin,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(TEMPLATES.query)],
     key: Annotated[str | None, Query(pattern=EVENT_TYPE, max_length=200)] = None,
     channel: RuleChannel | None = None,
     language: Language | None = None,
-) -> Page[TemplateOut]:
+) -> Page[TemplateOut] | JSONResponse:
     rows, total = await service.search(
-        session, key=key, channel=channel, language=language, limit=page.limit, offset=page.offset
+        session,
+        key=key,
+        channel=channel,
+        language=language,
+        order_by=listing.order_by,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return Page(items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

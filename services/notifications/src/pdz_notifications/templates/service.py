@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_notifications.templates.models import Template
@@ -87,6 +88,7 @@ async def search(
     key: str | None,
     channel: str | None,
     language: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Template], int]:
@@ -98,11 +100,7 @@ async def search(
     if language:
         query = query.where(Template.language == language)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(Template.key), col(Template.channel), col(Template.language))
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)
 
 

@@ -14,8 +14,15 @@ from pdz_notifications.webhooks.schemas import WebhookIn, WebhookOut
 from pdz_shared.app import SessionDep
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+WEBHOOKS = Listing(
+    Webhook,
+    WebhookOut,
+    sort=("created_at", "updated_at", "url", "ambito_code", "active"),
+    default="created_at",
+)
 
 
 def _out(h: Webhook) -> WebhookOut:
@@ -55,12 +62,18 @@ async def list_webhooks(
     session: SessionDep,
     principal: Admin,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(WEBHOOKS.query)],
     ambito: Annotated[str | None, Query(pattern=CODE)] = None,
-) -> Page[WebhookOut]:
+) -> Page[WebhookOut] | JSONResponse:
     rows, total = await service.search(
-        session, principal, ambito=ambito, limit=page.limit, offset=page.offset
+        session,
+        principal,
+        ambito=ambito,
+        order_by=listing.order_by,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return Page(items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
@@ -68,13 +69,17 @@ def _visible(principal: Principal) -> Any:
 
 
 async def search(
-    session: AsyncSession, principal: Principal, *, ambito: str | None, limit: int, offset: int
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    ambito: str | None,
+    order_by: Sequence[Any],
+    limit: int,
+    offset: int,
 ) -> tuple[list[Webhook], int]:
     query = select(Webhook).where(_visible(principal))
     if ambito:
         query = query.where(Webhook.ambito_code == ambito)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(Webhook.created_at), col(Webhook.id)).limit(limit).offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)

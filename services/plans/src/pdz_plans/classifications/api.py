@@ -3,17 +3,30 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from pdz_plans.classifications import service
+from pdz_plans.classifications.models import ClassificationCode, ClassificationScheme
 from pdz_plans.classifications.schemas import CodeIn, CodeOut, SchemeIn, SchemeOut
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/classifications", tags=["classifications"])
 Admin = Annotated[Principal, Depends(require_roles(Role.platform_admin))]
 Scheme = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$", description="Codice dello schema")]
 CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,50}$", description="Codice")]
+SCHEMES = Listing(
+    ClassificationScheme, SchemeOut, sort=("code", "name"), default="code", key=("code",)
+)
+CODES = Listing(
+    ClassificationCode,
+    CodeOut,
+    sort=("position", "code", "label", "parent_code"),
+    default="position",
+    key=("code",),
+)
 
 
 @router.get(
@@ -26,14 +39,11 @@ async def list_schemes(
     session: SessionDep,
     _: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
-) -> Page[SchemeOut]:
-    rows = await service.schemes(session)
-    items = [SchemeOut.model_validate(r, from_attributes=True) for r in rows]
-    return Page(
-        items=items[page.offset : page.offset + page.limit],
-        total=len(items),
-        limit=page.limit,
-        offset=page.offset,
+    listing: Annotated[ListQuery, Depends(SCHEMES.query)],
+) -> Page[SchemeOut] | JSONResponse:
+    rows, total = await service.schemes_page(session, listing.order_by, page.limit, page.offset)
+    return listing.page(
+        [SchemeOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 
@@ -48,14 +58,14 @@ async def list_codes(
     session: SessionDep,
     _: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(CODES.query)],
     q: Annotated[str | None, Query(max_length=100, description="Parte dell'etichetta")] = None,
-) -> Page[CodeOut]:
-    rows, total = await service.codes(session, scheme, q=q, limit=page.limit, offset=page.offset)
-    return Page(
-        items=[CodeOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+) -> Page[CodeOut] | JSONResponse:
+    rows, total = await service.codes(
+        session, scheme, q=q, order_by=listing.order_by, limit=page.limit, offset=page.offset
+    )
+    return listing.page(
+        [CodeOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from pdz_plans.classifications.models import ClassificationCode, ClassificationS
 from pdz_plans.classifications.schemas import CodeIn, SchemeIn
 from pdz_plans.common import assign
 from pdz_shared.errors import NotFound
+from pdz_shared.listing import paged
 
 SEED = Path(__file__).with_name("seed.yaml")
 
@@ -72,17 +73,28 @@ async def schemes(session: AsyncSession) -> list[ClassificationScheme]:
     return list((await session.exec(select(ClassificationScheme).order_by("code"))).all())
 
 
+async def schemes_page(
+    session: AsyncSession, order_by: Sequence[Any], limit: int, offset: int
+) -> tuple[list[ClassificationScheme], int]:
+    await ensure_seeded(session)
+    return await paged(session, select(ClassificationScheme), order_by, limit, offset)
+
+
 async def codes(
-    session: AsyncSession, scheme_code: str, *, q: str | None, limit: int, offset: int
+    session: AsyncSession,
+    scheme_code: str,
+    *,
+    q: str | None,
+    order_by: Sequence[Any],
+    limit: int,
+    offset: int,
 ) -> tuple[list[ClassificationCode], int]:
     await scheme(session, scheme_code)
     query = select(ClassificationCode).where(ClassificationCode.scheme == scheme_code)
     if q:
         query = query.where(col(ClassificationCode.label).ilike(f"%{q}%"))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(ClassificationCode.position)).limit(limit).offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_plans.history.models import ChangeRecord
@@ -51,6 +52,7 @@ async def for_plan(
     *,
     entity: str | None,
     entity_id: str | None = None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[ChangeRecord], int]:
@@ -60,7 +62,5 @@ async def for_plan(
     if entity_id:
         query = query.where(ChangeRecord.entity_id == entity_id)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(ChangeRecord.id).desc()).limit(limit).offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)

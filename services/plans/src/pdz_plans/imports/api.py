@@ -23,6 +23,37 @@ router = APIRouter(tags=["imports"])
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# A small plan in the import format (pdz-plan/1), from the Sebino Piano di Zona 2025-2027.
+PLAN_EXAMPLE = {
+    "format": "pdz-plan/1",
+    "plan": {
+        "code": "PDZ-AMBITO-05-SEBINO-2025-2027",
+        "title": "Piano di Zona 2025-2027 - Ambito n. 5 Sebino",
+        "ambito_code": "AMBITO-05-SEBINO",
+        "cycle_start_year": 2025,
+        "cycle_end_year": 2027,
+        "status": "in_force",
+        "capofila_code": "COMUNE-ISEO",
+        "approval_body": "Assemblea dei Sindaci dell'Ambito distrettuale",
+    },
+    "objectives": [
+        {
+            "code": "LEPS-3",
+            "title": "Servizi sociali per le dimissioni protette",
+            "section": "LEPS prioritari",
+            "scope": "regionale",
+            "classifications": [{"scheme": "leps", "code": "DIMISSIONI-PROTETTE"}],
+            "indicators": [
+                {
+                    "code": "LEPS-3.I2",
+                    "name": "Utenti che hanno beneficiato del servizio di dimissioni protette su "
+                    "utenti che ne hanno espresso il bisogno",
+                    "unit": "%",
+                }
+            ],
+        }
+    ],
+}
 _UPLOAD_SCHEMA = {
     "requestBody": {
         "required": True,
@@ -47,7 +78,10 @@ _UPLOAD_SCHEMA = {
                     },
                 }
             },
-            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+            "application/json": {
+                "schema": {"type": "object", "additionalProperties": True},
+                "example": PLAN_EXAMPLE,
+            },
             "application/yaml": {
                 "schema": {"type": "string", "maxLength": 5242880, "format": "binary"}
             },
@@ -169,7 +203,10 @@ async def import_plan(
         200: {
             "description": "Il piano nel formato di importazione",
             "content": {
-                "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+                "application/json": {
+                    "schema": {"type": "object", "additionalProperties": True},
+                    "example": PLAN_EXAMPLE,
+                },
                 XLSX: {"schema": {"type": "string", "format": "binary", "maxLength": 52428800}},
             },
         }

@@ -4,18 +4,27 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from pdz_plans.common import require_writer
 from pdz_plans.indicators_def import service
+from pdz_plans.indicators_def.models import IndicatorDefinition
 from pdz_plans.indicators_def.schemas import CODE, IndicatorIn, IndicatorOut
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.contracts.plans import IndicatorKind
 from pdz_shared.errors import Forbidden, Unprocessable
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/indicator-definitions", tags=["indicators"])
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
+INDICATOR_DEFINITIONS = Listing(
+    IndicatorDefinition,
+    IndicatorOut,
+    sort=("position", "code", "name", "kind", "ambito_code", "created_at", "updated_at"),
+    default="position,code",
+)
 TargetKind = Literal[
     "threshold",
     "yearly_series",
@@ -37,6 +46,7 @@ async def list_indicator_definitions(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(INDICATOR_DEFINITIONS.query)],
     plan_id: uuid.UUID | None = None,
     objective_id: uuid.UUID | None = None,
     ambito: Annotated[str | None, Query(pattern=CODE)] = None,
@@ -44,7 +54,7 @@ async def list_indicator_definitions(
     has_target: bool | None = None,
     target_kind: TargetKind | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Page[IndicatorOut]:
+) -> Page[IndicatorOut] | JSONResponse:
     rows, total = await service.search(
         session,
         principal,
@@ -55,12 +65,11 @@ async def list_indicator_definitions(
         has_target=has_target,
         target_kind=target_kind,
         q=q,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[service.to_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return listing.page([service.to_out(r) for r in rows], total, page)
 
 
 @router.get(

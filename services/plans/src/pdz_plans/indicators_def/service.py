@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -149,6 +150,7 @@ async def search(
     has_target: bool | None,
     target_kind: str | None,
     q: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[IndicatorDefinition], int]:
@@ -182,9 +184,5 @@ async def search(
     if q:
         query = query.where(col(IndicatorDefinition.name).ilike(f"%{q}%"))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(IndicatorDefinition.position), col(IndicatorDefinition.code))
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)

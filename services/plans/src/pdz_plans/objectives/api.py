@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from pdz_plans.common import require_writer
 from pdz_plans.indicators_def import service as indicators
+from pdz_plans.indicators_def.api import INDICATOR_DEFINITIONS
 from pdz_plans.indicators_def.models import IndicatorDefinition
 from pdz_plans.indicators_def.schemas import IndicatorIn, IndicatorOut
 from pdz_plans.objectives import service
@@ -18,6 +19,7 @@ from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.errors import Conflict
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import ListQuery
 
 router = APIRouter(prefix="/v1/objectives", tags=["objectives"])
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
@@ -72,7 +74,8 @@ async def list_objective_indicators(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
-) -> Page[IndicatorOut]:
+    listing: Annotated[ListQuery, Depends(INDICATOR_DEFINITIONS.query)],
+) -> Page[IndicatorOut] | JSONResponse:
     await service.get(session, principal, objective_id)
     rows, total = await indicators.search(
         session,
@@ -84,15 +87,11 @@ async def list_objective_indicators(
         has_target=None,
         target_kind=None,
         q=None,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[indicators.to_out(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return listing.page([indicators.to_out(r) for r in rows], total, page)
 
 
 @router.post(

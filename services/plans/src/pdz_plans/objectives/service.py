@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +55,7 @@ async def for_plan(
     code: str | None,
     scope: str | None,
     q: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Objective], int]:
@@ -69,9 +71,7 @@ async def for_plan(
     if q:
         query = query.where(col(Objective.title).ilike(f"%{q}%"))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(col(Objective.position), col(Objective.code)).limit(limit).offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)
 
 

@@ -9,19 +9,55 @@ from fastapi.responses import JSONResponse
 from pdz_plans.evaluations import service as evaluations
 from pdz_plans.evaluations.schemas import EvaluationOut
 from pdz_plans.history import service as history
+from pdz_plans.history.models import ChangeRecord
 from pdz_plans.objectives import service as objectives
+from pdz_plans.objectives.models import Objective
 from pdz_plans.objectives.schemas import BudgetOut, ObjectiveIn, ObjectiveOut
 from pdz_plans.plans import service
+from pdz_plans.plans.models import Plan
 from pdz_plans.plans.schemas import CODE, ChangeOut, PlanIn, PlanOut, PlanUpdate
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.contracts.plans import ObjectiveScope, PlanStatus
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
 Paging = Annotated[PageParams, Depends(page_params)]
+PLANS = Listing(
+    Plan,
+    PlanOut,
+    sort=(
+        "ambito_code",
+        "cycle_start_year",
+        "title",
+        "status",
+        "approved_on",
+        "created_at",
+        "updated_at",
+    ),
+    default="ambito_code,-cycle_start_year",
+)
+HISTORY = Listing(
+    ChangeRecord, ChangeOut, sort=("at", "entity", "action", "actor", "version"), default="-at"
+)
+OBJECTIVES = Listing(
+    Objective,
+    ObjectiveOut,
+    sort=(
+        "position",
+        "code",
+        "title",
+        "status",
+        "start_date",
+        "end_date",
+        "created_at",
+        "updated_at",
+    ),
+    default="position,code",
+)
 
 
 def _out(plan: object) -> PlanOut:
@@ -57,13 +93,14 @@ async def list_plans(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: Paging,
+    listing: Annotated[ListQuery, Depends(PLANS.query)],
     ambito: Annotated[str | None, Query(pattern=CODE)] = None,
     status: PlanStatus | None = None,
     year: Annotated[
         int | None, Query(ge=1990, le=2100, description="Anno di vigenza (proroghe incluse)")
     ] = None,
     q: Annotated[str | None, Query(max_length=100, description="Parte del titolo")] = None,
-) -> Page[PlanOut]:
+) -> Page[PlanOut] | JSONResponse:
     rows, total = await service.search(
         session,
         principal,
@@ -71,10 +108,11 @@ async def list_plans(
         status=status,
         year=year,
         q=q,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return listing.page([_out(r) for r in rows], total, page)
 
 
 @router.get(
@@ -120,25 +158,24 @@ async def list_plan_history(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: Paging,
+    listing: Annotated[ListQuery, Depends(HISTORY.query)],
     entity: Annotated[str | None, Query(pattern=r"^(plan|objective|indicator)$")] = None,
     entity_id: Annotated[
         uuid.UUID | None, Query(description="Solo le modifiche di questa scheda o indicatore")
     ] = None,
-) -> Page[ChangeOut]:
+) -> Page[ChangeOut] | JSONResponse:
     await service.get(session, principal, plan_id)
     rows, total = await history.for_plan(
         session,
         plan_id,
         entity=entity,
         entity_id=str(entity_id) if entity_id else None,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[ChangeOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return listing.page(
+        [ChangeOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 
@@ -153,11 +190,12 @@ async def list_plan_objectives(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: Paging,
+    listing: Annotated[ListQuery, Depends(OBJECTIVES.query)],
     scheme: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,50}$")] = None,
     code: Annotated[str | None, Query(max_length=50, description="Codice nello schema")] = None,
     scope: ObjectiveScope | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Page[ObjectiveOut]:
+) -> Page[ObjectiveOut] | JSONResponse:
     await service.get(session, principal, plan_id)
     rows, total = await objectives.for_plan(
         session,
@@ -166,16 +204,12 @@ async def list_plan_objectives(
         code=code,
         scope=scope,
         q=q,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
     )
     res = await objectives.resources_of(session, [r.id for r in rows])
-    return Page(
-        items=[objectives.to_out(r, res.get(r.id, [])) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return listing.page([objectives.to_out(r, res.get(r.id, [])) for r in rows], total, page)
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, or_
@@ -53,6 +54,7 @@ async def search(
     status: str | None,
     year: int | None,
     q: str | None = None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[Plan], int]:
@@ -80,11 +82,7 @@ async def search(
     if q:
         query = query.where(col(Plan.title).ilike(f"%{q}%"))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(
-        query.order_by(Plan.ambito_code, col(Plan.cycle_start_year).desc())
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)
 
 

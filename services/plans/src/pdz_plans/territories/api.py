@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pdz_plans.territories import service
+from pdz_plans.territories.models import TerritoryPopulation, TerritoryUnit
 from pdz_plans.territories.schemas import (
     CODE,
     PopulationIn,
@@ -19,10 +20,25 @@ from pdz_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from pdz_shared.contracts.plans import TerritoryKind
 from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
 from pdz_shared.idempotency import IdempotencyDep
+from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/territories", tags=["territories"])
 Writer = Annotated[Principal, Depends(require_roles(Role.udp_admin))]
 Code = Annotated[str, Path(pattern=CODE, description="Codice dell'unità")]
+TERRITORIES = Listing(
+    TerritoryUnit,
+    TerritoryOut,
+    sort=("code", "name", "kind", "ambito_code", "istat_code", "created_at", "updated_at"),
+    default="code",
+    key=("code",),
+)
+POPULATION = Listing(
+    TerritoryPopulation,
+    PopulationOut,
+    sort=("year", "reference_date", "total", "foreign_total", "updated_at"),
+    default="year",
+    key=("year",),
+)
 
 
 @router.post(
@@ -54,18 +70,22 @@ async def list_territories(
     session: SessionDep,
     _: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
+    listing: Annotated[ListQuery, Depends(TERRITORIES.query)],
     kind: TerritoryKind | None = None,
     parent: Annotated[str | None, Query(pattern=CODE)] = None,
     q: Annotated[str | None, Query(max_length=100, description="Parte del nome")] = None,
-) -> Page[TerritoryOut]:
+) -> Page[TerritoryOut] | JSONResponse:
     rows, total = await service.search(
-        session, kind=kind, parent=parent, q=q, limit=page.limit, offset=page.offset
-    )
-    return Page(
-        items=[TerritoryOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
+        session,
+        kind=kind,
+        parent=parent,
+        q=q,
+        order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
+    )
+    return listing.page(
+        [TerritoryOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 
@@ -115,15 +135,14 @@ async def list_territory_population(
     session: SessionDep,
     _: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
-) -> Page[PopulationOut]:
+    listing: Annotated[ListQuery, Depends(POPULATION.query)],
+) -> Page[PopulationOut] | JSONResponse:
     unit = await service.get(session, code)
-    rows = await service.population_of(session, unit.code)
-    items = [PopulationOut.model_validate(r, from_attributes=True) for r in rows]
-    return Page(
-        items=items[page.offset : page.offset + page.limit],
-        total=len(items),
-        limit=page.limit,
-        offset=page.offset,
+    rows, total = await service.population_page(
+        session, unit.code, listing.order_by, page.limit, page.offset
+    )
+    return listing.page(
+        [PopulationOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from pdz_shared.contracts import plans as contract
 from pdz_shared.db import utcnow
 from pdz_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from pdz_shared.events.outbox import emit
+from pdz_shared.listing import paged
 
 LOCAL_KINDS = {"ambito", "comune"}
 
@@ -130,6 +132,7 @@ async def search(
     kind: str | None,
     parent: str | None,
     q: str | None,
+    order_by: Sequence[Any],
     limit: int,
     offset: int,
 ) -> tuple[list[TerritoryUnit], int]:
@@ -141,7 +144,7 @@ async def search(
     if q:
         query = query.where(col(TerritoryUnit.name).ilike(f"%{q}%"))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    rows = await session.exec(query.order_by(TerritoryUnit.code).limit(limit).offset(offset))
+    rows = await session.exec(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows.all()), int(total)
 
 
@@ -198,6 +201,13 @@ async def population_of(session: AsyncSession, code: str) -> list[TerritoryPopul
         .order_by(col(TerritoryPopulation.year))
     )
     return list(rows.all())
+
+
+async def population_page(
+    session: AsyncSession, code: str, order_by: Sequence[Any], limit: int, offset: int
+) -> tuple[list[TerritoryPopulation], int]:
+    query = select(TerritoryPopulation).where(TerritoryPopulation.territory_code == code)
+    return await paged(session, query, order_by, limit, offset)
 
 
 def _age_bands(value: Any) -> dict[str, int] | None:
