@@ -1,0 +1,91 @@
+"""The set-based computation (facts summed per ambito, comune and month) gives exactly the values
+of the statement per cell, for every formula shape, territory and period."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import scenario as sc
+from sqlalchemy import select, text
+
+from pdz_indicators.expressions.library import LEPS_FORMULAS
+from pdz_indicators.targets.models import Indicator
+from pdz_indicators.values import service as values
+from pdz_shared.testing.plugin import Harness
+
+FORMULAS = {
+    **{k: v for k, v in LEPS_FORMULAS.items() if "reported" not in v},
+    "MIX": 'count(evm.completed where kind = "multidimensional" and comune_code != "017085") '
+    '/ population() * 1000 + reported("posti_sad")',
+    "AVG-AS": "avg_days(pai.approved -> evm.completed where team.size >= 3) "
+    "- count(pai.approved) / 10",
+    "NONE": "count(sla.breached)",
+}
+
+
+async def test_set_based_values_equal_the_statement_per_cell(harness: Harness) -> None:
+    rnd = random.Random(7)
+    await sc.deliver(harness, *sc.territories(), sc.plan(), sc.objective())
+    await sc.deliver(
+        harness,
+        sc.population(sc.ISEO, 2025, 9000),
+        sc.population(sc.A5, 2026, 15000, kind="ambito"),
+        *(sc.indicator(code, f, unit="n.") for code, f in FORMULAS.items()),
+    )
+    events = []
+    for _ in range(120):
+        case = uuid.uuid4()
+        comune, ambito = rnd.choice(
+            [(sc.ISEO, sc.A5), (sc.MARONE, sc.A5), (sc.SULZANO, sc.A5), (sc.PALAZZOLO, sc.A6)]
+        )
+        # Local midnight edges: a fact at 23:30 UTC belongs to the next local day and month.
+        day = date(rnd.choice([2024, 2025, 2026, 2027]), rnd.randint(1, 12), rnd.randint(1, 28))
+        events.append(sc.evm(comune, day, rnd.random() < 0.5, ambito=ambito, case_id=case))
+        if rnd.random() < 0.6:
+            events.append(sc.pai(comune, day + timedelta(days=rnd.randint(-5, 5)), ambito, case))
+        if rnd.random() < 0.5:
+            received = datetime(day.year, day.month, day.day, 23, 30, tzinfo=UTC)
+            arrived = received.date() + timedelta(days=rnd.randint(0, 40))
+            events.append(
+                sc.discharge(case, comune, received, rnd.choice(["api", "kafka"]), ambito)
+            )
+            dest = rnd.choice(["domicilio", "struttura_residenziale"])
+            events.append(sc.transition(case, comune, arrived, dest, ambito))
+    await sc.deliver(harness, *events)
+    async with harness.factory() as s:
+        await s.execute(
+            text("UPDATE fact SET comune_code = NULL WHERE id IN (SELECT id FROM fact LIMIT 7)")
+        )
+        await s.execute(
+            text(
+                "INSERT INTO reported_value (id, metric, territory_code, period, value, "
+                "ambito_code, version, created_at, reported_by) VALUES "
+                "(gen_random_uuid(), 'posti_sad', :a, '2025', 12, :a, 1, now(), 't'), "
+                "(gen_random_uuid(), 'posti_sad', :c, '2026-Q2', 3, :a, 1, now(), 't')"
+            ),
+            {"a": sc.A5, "c": sc.ISEO},
+        )
+        terr = await values.Territories.load(s)
+        cells = [
+            (terr.scope(code), p)
+            for code in [*terr.by_code, "UNKNOWN-COMUNE"]
+            for p in values.all_periods([2024, 2025, 2026, 2027], [(2025, 2027)])
+        ]
+        indicators = (await s.execute(select(Indicator))).scalars().all()
+        assert len(indicators) == len(FORMULAS)
+        compared = 0
+        for indicator in indicators:
+            for policy in ("skip_if_all_missing", "skip_if_any_missing", "zero"):
+                indicator.missing_value_policy = policy
+                per_cell = await values.compute_cells(s, indicator, cells)
+                set_based = await values.compute_cells(s, indicator, cells, set_based=True)
+                for a, b in zip(per_cell, set_based, strict=True):
+                    got = (b.territory_code, b.period, b.value, b.reason, b.inputs, b.small_cell)
+                    want = (a.territory_code, a.period, a.value, a.reason, a.inputs, a.small_cell)
+                    assert got == want, indicator.code
+                    assert a.watermark == b.watermark, (indicator.code, a.territory_code)
+                    compared += a.value is not None
+        await s.rollback()
+    assert compared > 1000
