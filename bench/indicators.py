@@ -26,6 +26,7 @@ import random
 import statistics
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -640,6 +641,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
     os.environ.setdefault("PDZ_LOG_LEVEL", "WARNING")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # sqlmodel's execute()
     r = asyncio.run(run(server(), args.facts, args.events, args.rounds, args.keep))
     figs = figures(r)
     print_table(figs)

@@ -10,8 +10,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import any_, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import any_, bindparam, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -122,12 +122,14 @@ async def compute_cells(
     cells: list[tuple[Scope, Period]],
     *,
     set_based: bool = False,
+    keep: bool = True,
 ) -> list[IndicatorValue]:
     """Computes and stores many values with one statement per batch of cells.
 
     ``set_based``: the facts are first summed per ambito, comune and month, one scan per fact
     type (:mod:`.rollup`), and each cell adds up its months; the same values, for many cells
-    (a full recompute) far cheaper than a scan per cell.
+    (a full recompute) far cheaper than a scan per cell. ``keep=False``: store only, return
+    nothing.
     """
     sums: Rollup | None = None
     c = _compiled(indicator)
@@ -135,8 +137,9 @@ async def compute_cells(
         ambiti = sorted({a for scope, _ in cells for a in scope.ambiti})
         sums = await Rollup.load(session, c, ambiti)
     out: list[IndicatorValue] = []
-    for start in range(0, len(cells), BATCH):
-        out += await _compute_batch(session, indicator, cells[start : start + BATCH], sums)
+    size = BATCH if sums is None else 4 * BATCH  # no subquery per cell: bigger batches
+    for start in range(0, len(cells), size):
+        out += await _compute_batch(session, indicator, cells[start : start + size], sums, keep)
     return out
 
 
@@ -168,6 +171,7 @@ async def _compute_batch(
     indicator: Indicator,
     cells: list[tuple[Scope, Period]],
     sums: Rollup | None = None,
+    keep: bool = True,
 ) -> list[IndicatorValue]:
     if not cells:
         return []
@@ -246,17 +250,35 @@ async def _compute_batch(
         )
     # One row per key in a statement (a batch may name the same cell twice).
     unique = list({(r["territory_code"], r["period"]): r for r in rows}.values())
-    stmt2 = insert(IndicatorValue).values(unique)
-    stmt2 = stmt2.on_conflict_do_update(
-        index_elements=["indicator_id", "territory_code", "period"],
-        set_={
-            k: stmt2.excluded[k]
-            for k in rows[0]
-            if k not in ("indicator_id", "territory_code", "period")
-        },
-    )
-    await session.execute(stmt2)
-    return [IndicatorValue(**r) for r in rows]
+    await session.execute(_UPSERT, {"rows": [_json_row(r) for r in unique]})
+    return [IndicatorValue(**r) for r in rows] if keep else []
+
+
+# The values travel as one JSONB parameter: a multi-row VALUES with a bind parameter per
+# column costs SQLAlchemy far more to compile than PostgreSQL to run.
+_UPSERT = text(
+    "INSERT INTO indicator_value (indicator_id, territory_code, period, period_kind, value, "
+    "reason, inputs, small_cell, ambiti, computed_at, watermark) "
+    "SELECT r.indicator_id, r.territory_code, r.period, r.period_kind, r.value, r.reason, "
+    "r.inputs, r.small_cell, r.ambiti, r.computed_at, r.watermark "
+    "FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(indicator_id UUID, territory_code TEXT, "
+    "period TEXT, period_kind TEXT, value NUMERIC, reason TEXT, inputs JSONB, small_cell BOOLEAN, "
+    "ambiti TEXT[], computed_at TIMESTAMPTZ, watermark TIMESTAMPTZ) "
+    "ON CONFLICT (indicator_id, territory_code, period) DO UPDATE SET "
+    "period_kind = excluded.period_kind, value = excluded.value, reason = excluded.reason, "
+    "inputs = excluded.inputs, small_cell = excluded.small_cell, ambiti = excluded.ambiti, "
+    "computed_at = excluded.computed_at, watermark = excluded.watermark"
+).bindparams(bindparam("rows", type_=JSONB()))
+
+
+def _json_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **r,
+        "indicator_id": str(r["indicator_id"]),
+        "value": None if r["value"] is None else format(r["value"], "f"),
+        "computed_at": r["computed_at"].isoformat(),
+        "watermark": None if r["watermark"] is None else r["watermark"].isoformat(),
+    }
 
 
 async def lock_indicator(session: AsyncSession, indicator: Indicator) -> None:
@@ -422,7 +444,7 @@ async def recompute(
     else:
         scopes = [terr.scope(t.code) for t in terr.by_code.values()]
     cells = [(sc, p) for p in all_periods(years, cycles, kinds) for sc in scopes]
-    await compute_cells(session, indicator, cells, set_based=True)
+    await compute_cells(session, indicator, cells, set_based=True, keep=False)
     n = len(cells)
     from pdz_indicators.targets import service as targets
 
