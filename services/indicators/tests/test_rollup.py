@@ -13,6 +13,8 @@ from sqlalchemy import select, text
 from pdz_indicators.expressions.library import LEPS_FORMULAS
 from pdz_indicators.targets.models import Indicator
 from pdz_indicators.values import service as values
+from pdz_indicators.values.models import IndicatorValue
+from pdz_indicators.values.periods import parse_period
 from pdz_shared.testing.plugin import Harness
 
 FORMULAS = {
@@ -55,6 +57,21 @@ async def test_set_based_values_equal_the_statement_per_cell(harness: Harness) -
             events.append(sc.transition(case, comune, arrived, dest, ambito))
     await sc.deliver(harness, *events)
     async with harness.factory() as s:
+        terr = await values.Territories.load(s)
+        # The values kept live by the events (from the kept sums) are those of the statement
+        # (not the watermark: a cell no event touched keeps the one of its last refresh).
+        live = (await s.execute(select(IndicatorValue))).scalars().all()
+        by_id = {i.indicator_id: i for i in (await s.execute(select(Indicator))).scalars()}
+        assert len(live) > 500
+        for row in live:
+            again = await values.compute_cells(
+                s,
+                by_id[row.indicator_id],
+                [(terr.scope(row.territory_code), parse_period(row.period))],
+            )
+            got = (row.value, row.reason, row.inputs, row.small_cell)
+            want = (again[0].value, again[0].reason, again[0].inputs, again[0].small_cell)
+            assert got == want, (by_id[row.indicator_id].code, row.territory_code, row.period)
         await s.execute(
             text("UPDATE fact SET comune_code = NULL WHERE id IN (SELECT id FROM fact LIMIT 7)")
         )

@@ -17,9 +17,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, Integer, Numeric, String, TextClause, bindparam, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    TextClause,
+    Uuid,
+    bindparam,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 
@@ -172,29 +183,46 @@ class Compiled:
         types = {**self.types, "c_cells": JSONB()}
         return _bound(sql, params, types)
 
-    def fact_sums_statements(self) -> list[tuple[list[Leaf], TextClause]]:
-        """Statements that sum the fact leaves per ambito, comune and local month, one scan
-        of a fact type each (``:r_ambiti`` bound by the caller): ``a, k, m, n, w`` (facts of
-        the type, their latest ``occurred_at``) and a column per count leaf of that type; and
-        per average, ``a, k, m, n, d`` (its people, the sum of their days)."""
-        out: list[tuple[list[Leaf], TextClause]] = []
+    @cached_property
+    def sum_parts(self) -> list[SumPart]:
+        """The scans that sum the fact leaves per ambito, comune and local month: per fact
+        type, ``a, k, m, n, w`` (facts of the type, their latest ``occurred_at``) and a column
+        per count leaf of that type; per average, ``a, k, m, n, d`` (its people, the sum of
+        their days). ``by_ambiti`` takes ``:r_ambiti``; ``by_fact`` takes ``:r_fact`` (one fact
+        row) for a type, ``:r_case`` and ``:r_skip`` (the case's sums without that fact id, or
+        with every fact for 0) for an average."""
+        out: list[SumPart] = []
         month = "CAST(date_trunc('month', {x}.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) AS m"
+        ambiti_t = {"r_ambiti": ARRAY(String())}
         for fact in self.fact_types:
             counts = [leaf for leaf in self.leaves if leaf.kind == "count" and leaf.fact == fact]
             filters = "".join(
                 f", count(*) FILTER (WHERE {leaf.cond}) AS {leaf.name}" for leaf in counts
             )
-            sql = (
+            head = (
                 f"SELECT f.ambito_code AS a, f.comune_code AS k, {month.format(x='f')}, "
                 f"count(*) AS n, max(f.occurred_at) AS w{filters} FROM fact f "
-                "WHERE f.fact_type = :r_type AND f.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3"
+                "WHERE f.fact_type = :r_type AND "
             )
-            stmt = _bound(
-                sql,
-                {**self.params, "r_type": fact},
-                {**self.types, "r_type": String(), "r_ambiti": ARRAY(String())},
+            params = {**self.params, "r_type": fact}
+            types = {**self.types, "r_type": String()}
+            out.append(
+                SumPart(
+                    counts,
+                    fact,
+                    None,
+                    _bound(
+                        head + "f.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3",
+                        params,
+                        {**types, **ambiti_t},
+                    ),
+                    _bound(
+                        head + "f.id = :r_fact GROUP BY 1, 2, 3",
+                        params,
+                        {**types, "r_fact": BigInteger()},
+                    ),
+                )
             )
-            out.append((counts, stmt))
         for leaf in self.leaves:
             if leaf.kind != "people":
                 continue
@@ -203,28 +231,40 @@ class Compiled:
                 "CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) - "
                 "CAST((s.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)"
             )
-            sql = (
+            head = (
                 f"SELECT e.ambito_code AS a, e.comune_code AS k, {month.format(x='e')}, "
                 f"count(*) AS n, sum({days}) AS d "
                 "FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs FROM fact s0 "
-                "WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id "
+                "WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id AND s0.id <> :r_skip "
                 "AND CAST((s0.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
                 "<= CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
                 "ORDER BY s0.fact_at DESC LIMIT 1) s "
-                "WHERE e.fact_type = :r_end AND e.ambito_code = ANY(:r_ambiti) "
-                f"AND {leaf.cond} GROUP BY 1, 2, 3"
+                f"WHERE e.fact_type = :r_end AND {leaf.cond} AND e.id <> :r_skip AND "
             )
-            stmt = _bound(
-                sql,
-                {**self.params, "r_start": leaf.start, "r_end": leaf.fact},
-                {
-                    **self.types,
-                    "r_start": String(),
-                    "r_end": String(),
-                    "r_ambiti": ARRAY(String()),
-                },
+            params = {**self.params, "r_start": leaf.start, "r_end": leaf.fact}
+            types = {
+                **self.types,
+                "r_start": String(),
+                "r_end": String(),
+                "r_skip": BigInteger(),
+            }
+            out.append(
+                SumPart(
+                    [leaf, avg],
+                    leaf.fact or "",
+                    leaf.start,
+                    _bound(
+                        head + "e.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3",
+                        {**params, "r_skip": 0},
+                        {**types, **ambiti_t},
+                    ),
+                    _bound(
+                        head + "e.case_id = :r_case GROUP BY 1, 2, 3",
+                        params,
+                        {**types, "r_case": Uuid()},
+                    ),
+                )
             )
-            out.append(([leaf, avg], stmt))
         return out
 
     def bind_context(self, stmt: TextClause, **context: Any) -> TextClause:
@@ -237,6 +277,22 @@ def _bound(sql: str, params: dict[str, Any], types: dict[str, TypeEngine[Any]]) 
     used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
     stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
     return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
+
+
+@dataclass
+class SumPart:
+    """One scan of :attr:`Compiled.sum_parts`: a fact type with its count leaves (``start``
+    None), or an average (``leaves`` = people, avg; ``fact`` its end, ``start`` its start)."""
+
+    leaves: list[Leaf]
+    fact: str
+    start: str | None
+    by_ambiti: TextClause
+    by_fact: TextClause
+
+    @property
+    def average(self) -> bool:
+        return self.start is not None
 
 
 class Compiler:

@@ -9,15 +9,19 @@ scans each fact type once instead of once per cell; PostgreSQL still evaluates e
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import String, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.expressions.sql import Compiled, Leaf
+from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart
 from pdz_indicators.values.periods import Period
+from pdz_shared.db import utcnow
 
 Key = tuple[str, str | None]  # (ambito, comune)
 
@@ -57,6 +61,13 @@ class Sums:
             if row["a"] not in self.latest_ambito or w > self.latest_ambito[row["a"]]:
                 self.latest_ambito[row["a"]] = w
 
+    def add_values(
+        self, a: str, k: str | None, m: date, n: int, w: datetime | None, v: list[int]
+    ) -> None:
+        self.add(
+            {"a": a, "k": k, "m": m, "n": n, "w": w, **dict(zip(self.columns, v, strict=True))}
+        )
+
     def months(self, ambiti: Iterable[str], comune: str | None) -> list[dict[int, list[int]]]:
         if comune is None:
             return [self.by_ambito.get(a, {}) for a in ambiti]
@@ -95,16 +106,54 @@ class Rollup:
 
     parts: list[tuple[list[Leaf], Sums]]
 
+    @staticmethod
+    def _sums(part: SumPart) -> Sums:
+        return Sums(["d"] if part.average else [leaf.name for leaf in part.leaves])
+
     @classmethod
     async def load(cls, session: AsyncSession, c: Compiled, ambiti: list[str]) -> Rollup:
+        """From the facts: one scan per part."""
         parts: list[tuple[list[Leaf], Sums]] = []
-        for leaves, stmt in c.fact_sums_statements():
-            averages = leaves and leaves[0].kind == "people"
-            sums = Sums(["d"] if averages else [leaf.name for leaf in leaves])
-            for row in (await session.execute(stmt, {"r_ambiti": ambiti})).mappings():
+        for part in c.sum_parts:
+            sums = cls._sums(part)
+            for row in (await session.execute(part.by_ambiti, {"r_ambiti": ambiti})).mappings():
                 sums.add(row)
-            parts.append((leaves, sums))
+            parts.append((part.leaves, sums))
         return cls(parts)
+
+    @classmethod
+    async def stored(
+        cls, session: AsyncSession, c: Compiled, indicator_id: uuid.UUID, ambiti: list[str]
+    ) -> Rollup:
+        """From the sums kept in ``indicator_fact_sum``."""
+        parts = [(part.leaves, cls._sums(part)) for part in c.sum_parts]
+        rows = await session.execute(_STORED, {"i": indicator_id, "a": ambiti})
+        for part, a, k, m, n, w, v in rows:
+            parts[part][1].add_values(a, k or None, m, n, w, v)
+        return cls(parts)
+
+    async def save(
+        self,
+        session: AsyncSession,
+        indicator_id: uuid.UUID,
+        formula: str,
+        ambiti: list[str],
+    ) -> None:
+        """Replaces the indicator's kept sums with these (complete for ``ambiti``)."""
+        await session.execute(_DELETE, {"i": indicator_id})
+        rows: list[dict[str, Any]] = []
+        for i, (_, sums) in enumerate(self.parts):
+            for (a, k), months in sums.by_key.items():
+                w = sums.latest_key.get((a, k))
+                for m, v in months.items():
+                    row = _json(indicator_id, i, a, k, m, v)
+                    row["w"] = w.isoformat() if w is not None else None
+                    rows.append(row)
+        for start in range(0, len(rows), 5000):
+            await session.execute(_UPSERT, {"rows": rows[start : start + 5000]})
+        await session.execute(
+            _STATE, {"i": indicator_id, "f": formula, "a": sorted(ambiti), "t": utcnow()}
+        )
 
     def cell(self, ambiti: tuple[str, ...], comune: str | None, period: Period) -> dict[str, Any]:
         """``w`` and the ``r_<leaf>`` columns of :meth:`Compiled.rollup_statement`."""
@@ -124,3 +173,83 @@ class Rollup:
                 watermark = w
         out["w"] = watermark.isoformat() if watermark is not None else None
         return out
+
+
+def _json(
+    indicator_id: uuid.UUID, part: int, a: str, k: str | None, m: int, v: list[int]
+) -> dict[str, Any]:
+    return {
+        "indicator_id": str(indicator_id),
+        "part": part,
+        "ambito_code": a,
+        "comune_code": k or "",
+        "month": date(m // 12, m % 12 + 1, 1).isoformat(),
+        "n": v[0],
+        "w": None,
+        "v": v[1:],
+    }
+
+
+async def state(session: AsyncSession, indicator_id: uuid.UUID) -> tuple[str, set[str]] | None:
+    row = (await session.execute(_GET_STATE, {"i": indicator_id})).first()
+    return (row[0], set(row[1])) if row else None
+
+
+async def apply_fact(
+    session: AsyncSession,
+    c: Compiled,
+    indicator_id: uuid.UUID,
+    fact_id: int,
+    fact_type: str,
+    case_id: uuid.UUID,
+) -> None:
+    """Adds one new fact to the kept sums: its own row to its type's part, and to an average
+    the change of its case's pairs (a new start fact can pair with the case's end facts)."""
+    rows: list[dict[str, Any]] = []
+    for i, part in enumerate(c.sum_parts):
+        if not part.average:
+            if part.fact != fact_type:
+                continue
+            for r in (await session.execute(part.by_fact, {"r_fact": fact_id})).mappings():
+                v = [int(r["n"])] + [int(r[leaf.name]) for leaf in part.leaves]
+                row = _json(indicator_id, i, r["a"], r["k"], month_index(r["m"]), v)
+                row["w"] = r["w"].isoformat()
+                rows.append(row)
+            continue
+        if fact_type not in (part.fact, part.start):
+            continue
+        delta: dict[tuple[str, str | None, int], list[int]] = {}
+        for skip, sign in ((0, 1), (fact_id, -1)):
+            params = {"r_case": case_id, "r_skip": skip}
+            for r in (await session.execute(part.by_fact, params)).mappings():
+                have = delta.setdefault((r["a"], r["k"], month_index(r["m"])), [0, 0])
+                have[0] += sign * int(r["n"])
+                have[1] += sign * int(r["d"])
+        for (a, k, m), (n, d) in delta.items():
+            if n or d:
+                rows.append(_json(indicator_id, i, a, k, m, [n, d]))
+    if rows:
+        await session.execute(_UPSERT, {"rows": rows})
+
+
+_UPSERT = text(
+    "INSERT INTO indicator_fact_sum AS s (indicator_id, part, ambito_code, comune_code, month, "
+    "n, w, v) SELECT r.indicator_id, r.part, r.ambito_code, r.comune_code, r.month, r.n, r.w, "
+    "r.v FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(indicator_id UUID, part INTEGER, "
+    "ambito_code TEXT, comune_code TEXT, month DATE, n BIGINT, w TIMESTAMPTZ, v BIGINT[]) "
+    "ON CONFLICT (indicator_id, part, ambito_code, comune_code, month) "
+    "DO UPDATE SET n = s.n + excluded.n, w = greatest(s.w, excluded.w), "
+    "v = ARRAY(SELECT x + y FROM unnest(s.v, excluded.v) WITH ORDINALITY AS t(x, y, o) "
+    "ORDER BY o)"
+).bindparams(bindparam("rows", type_=JSONB()))
+_DELETE = text("DELETE FROM indicator_fact_sum WHERE indicator_id = :i")
+_STORED = text(
+    "SELECT part, ambito_code, comune_code, month, n, w, v FROM indicator_fact_sum "
+    "WHERE indicator_id = :i AND ambito_code = ANY(:a)"
+).bindparams(bindparam("a", type_=ARRAY(String())))
+_STATE = text(
+    "INSERT INTO indicator_fact_sum_state (indicator_id, formula, ambiti, built_at) "
+    "VALUES (:i, :f, :a, :t) ON CONFLICT (indicator_id) DO UPDATE SET "
+    "formula = excluded.formula, ambiti = excluded.ambiti, built_at = excluded.built_at"
+).bindparams(bindparam("a", type_=ARRAY(String())))
+_GET_STATE = text("SELECT formula, ambiti FROM indicator_fact_sum_state WHERE indicator_id = :i")

@@ -20,12 +20,14 @@ from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql
 from pdz_indicators.expressions.syntax import ExpressionError
 from pdz_indicators.targets.models import Indicator, Plan
 from pdz_indicators.territories.models import Territory
+from pdz_indicators.values import rollup
 from pdz_indicators.values.models import IndicatorValue
 from pdz_indicators.values.periods import Period, parse_period, periods_containing
 from pdz_indicators.values.rollup import Rollup
 from pdz_shared.auth import Principal
 from pdz_shared.db import utcnow
 
+NewFact = tuple[int, str, uuid.UUID]  # id, fact type, case id
 SMALL_CELL = (1, 4)
 
 
@@ -123,19 +125,30 @@ async def compute_cells(
     *,
     set_based: bool = False,
     keep: bool = True,
+    fact: NewFact | None = None,
 ) -> list[IndicatorValue]:
     """Computes and stores many values with one statement per batch of cells.
 
     ``set_based``: the facts are first summed per ambito, comune and month, one scan per fact
     type (:mod:`.rollup`), and each cell adds up its months; the same values, for many cells
-    (a full recompute) far cheaper than a scan per cell. ``keep=False``: store only, return
-    nothing.
+    (a full recompute) far cheaper than a scan per cell; those sums are kept
+    (``indicator_fact_sum``). ``fact``: a new fact (id, type, case), added to the kept sums
+    before the cells are read from them (when they are complete, else rebuilt from the facts).
+    ``keep=False``: store only, return nothing.
     """
     sums: Rollup | None = None
     c = _compiled(indicator)
-    if set_based and c is not None and cells:
+    if c is not None and cells and (set_based or fact is not None):
+        assert indicator.formula is not None
         ambiti = sorted({a for scope, _ in cells for a in scope.ambiti})
-        sums = await Rollup.load(session, c, ambiti)
+        kept = await rollup.state(session, indicator.indicator_id) if fact else None
+        if fact is not None and kept and kept[0] == indicator.formula and kept[1] >= set(ambiti):
+            # The kept sums are complete: add the new fact, read the cells' months.
+            await rollup.apply_fact(session, c, indicator.indicator_id, *fact)
+            sums = await Rollup.stored(session, c, indicator.indicator_id, ambiti)
+        else:
+            sums = await Rollup.load(session, c, ambiti)
+            await sums.save(session, indicator.indicator_id, indicator.formula, ambiti)
     out: list[IndicatorValue] = []
     size = BATCH if sums is None else 4 * BATCH  # no subquery per cell: bigger batches
     for start in range(0, len(cells), size):
@@ -319,7 +332,12 @@ def _territories_of(terr: Territories, ambito: str | None, comune: str | None) -
 
 
 async def refresh_for_fact(
-    session: AsyncSession, fact_type: str, ambito: str, comune: str | None, days: list[date]
+    session: AsyncSession,
+    fact_type: str,
+    ambito: str,
+    comune: str | None,
+    days: list[date],
+    fact: NewFact | None = None,
 ) -> None:
     """Incremental refresh: only the cells a new fact can change, in the handler's transaction."""
     indicators = await _indicators_for(session, None, fact_type)
@@ -337,7 +355,7 @@ async def refresh_for_fact(
         cycles = await _cycles(session, indicator)
         periods = {p.label: p for d in days for p in periods_containing(d, cycles)}
         cells = [(sc, p) for sc in (own if mine else shared) for p in periods.values()]
-        await compute_cells(session, indicator, cells)
+        await compute_cells(session, indicator, cells, fact=fact)
         if mine:
             await targets.judge_indicator(session, indicator)
 
