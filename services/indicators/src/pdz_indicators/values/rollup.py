@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL text from fixed fragments and column counts; every value is bound)
 """Set-based computation of many cells: the facts are summed once per ambito, comune and month.
 
 A cell's fact leaves are sums of those monthly sums: every period (month, quarter, year, plan
@@ -13,9 +14,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, text
+from sqlalchemy import String, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,12 +63,18 @@ class Sums:
             if row["a"] not in self.latest_ambito or w > self.latest_ambito[row["a"]]:
                 self.latest_ambito[row["a"]] = w
 
-    def add_values(
-        self, a: str, k: str | None, m: date, n: int, w: datetime | None, v: list[int]
+    def put(
+        self, a: str, k: str | None, own: bool, m: date, n: int, w: datetime | None, v: list[int]
     ) -> None:
-        self.add(
-            {"a": a, "k": k, "m": m, "n": n, "w": w, **dict(zip(self.columns, v, strict=True))}
-        )
+        """One row already summed: a comune's (``own``) or its ambito's, for month ``m``."""
+        if own:
+            self.by_key.setdefault((a, k), {})[month_index(m)] = [int(n), *v]
+            if w is not None and ((a, k) not in self.latest_key or w > self.latest_key[(a, k)]):
+                self.latest_key[(a, k)] = w
+        else:
+            self.by_ambito.setdefault(a, {})[month_index(m)] = [int(n), *v]
+            if w is not None and (a not in self.latest_ambito or w > self.latest_ambito[a]):
+                self.latest_ambito[a] = w
 
     def months(self, ambiti: Iterable[str], comune: str | None) -> list[dict[int, list[int]]]:
         if comune is None:
@@ -123,13 +131,21 @@ class Rollup:
 
     @classmethod
     async def stored(
-        cls, session: AsyncSession, c: Compiled, indicator_id: uuid.UUID, ambiti: list[str]
+        cls,
+        session: AsyncSession,
+        c: Compiled,
+        indicator_id: uuid.UUID,
+        ambiti: list[str],
+        comuni: list[str],
     ) -> Rollup:
-        """From the sums kept in ``indicator_fact_sum``."""
+        """From the sums kept in ``indicator_fact_sum``: PostgreSQL adds up each ambito's
+        comuni per month; only ``comuni``'s own rows come one by one."""
         parts = [(part.leaves, cls._sums(part)) for part in c.sum_parts]
-        rows = await session.execute(_STORED, {"i": indicator_id, "a": ambiti})
-        for part, a, k, m, n, w, v in rows:
-            parts[part][1].add_values(a, k or None, m, n, w, v)
+        width = max((len(sums.columns) for _, sums in parts), default=0)
+        rows = await session.execute(_stored(width), {"i": indicator_id, "a": ambiti, "k": comuni})
+        for part, a, k, m, n, w, *v in rows:
+            sums = parts[part][1]
+            sums.put(a, k or None, k is not None, m, n, w, [int(x) for x in v[: len(sums.columns)]])
         return cls(parts)
 
     async def save(
@@ -243,10 +259,26 @@ _UPSERT = text(
     "ORDER BY o)"
 ).bindparams(bindparam("rows", type_=JSONB()))
 _DELETE = text("DELETE FROM indicator_fact_sum WHERE indicator_id = :i")
-_STORED = text(
-    "SELECT part, ambito_code, comune_code, month, n, w, v FROM indicator_fact_sum "
-    "WHERE indicator_id = :i AND ambito_code = ANY(:a)"
-).bindparams(bindparam("a", type_=ARRAY(String())))
+
+
+@lru_cache(maxsize=16)
+def _stored(width: int) -> TextClause:
+    """Per part, ambito and month the sums of all its comuni (``k`` NULL), then the rows of
+    the comuni asked for (``k`` = the comune, ``''`` for facts without one)."""
+    sums = "".join(f", sum(v[{j}])" for j in range(1, width + 1))
+    cols = "".join(f", v[{j}]" for j in range(1, width + 1))
+    sql = (
+        f"SELECT part, ambito_code, NULL AS k, month, sum(n), max(w){sums} "
+        "FROM indicator_fact_sum WHERE indicator_id = :i AND ambito_code = ANY(:a) "
+        "GROUP BY part, ambito_code, month UNION ALL "
+        f"SELECT part, ambito_code, comune_code, month, n, w{cols} FROM indicator_fact_sum "
+        "WHERE indicator_id = :i AND ambito_code = ANY(:a) AND comune_code = ANY(:k)"
+    )
+    return text(sql).bindparams(
+        bindparam("a", type_=ARRAY(String())), bindparam("k", type_=ARRAY(String()))
+    )
+
+
 _STATE = text(
     "INSERT INTO indicator_fact_sum_state (indicator_id, formula, ambiti, built_at) "
     "VALUES (:i, :f, :a, :t) ON CONFLICT (indicator_id) DO UPDATE SET "

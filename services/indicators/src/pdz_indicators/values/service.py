@@ -145,7 +145,8 @@ async def compute_cells(
         if fact is not None and kept and kept[0] == indicator.formula and kept[1] >= set(ambiti):
             # The kept sums are complete: add the new fact, read the cells' months.
             await rollup.apply_fact(session, c, indicator.indicator_id, *fact)
-            sums = await Rollup.stored(session, c, indicator.indicator_id, ambiti)
+            comuni = sorted({scope.comune for scope, _ in cells if scope.comune})
+            sums = await Rollup.stored(session, c, indicator.indicator_id, ambiti, comuni)
         else:
             sums = await Rollup.load(session, c, ambiti)
             await sums.save(session, indicator.indicator_id, indicator.formula, ambiti)
@@ -355,9 +356,9 @@ async def refresh_for_fact(
         cycles = await _cycles(session, indicator)
         periods = {p.label: p for d in days for p in periods_containing(d, cycles)}
         cells = [(sc, p) for sc in (own if mine else shared) for p in periods.values()]
-        await compute_cells(session, indicator, cells, fact=fact)
+        await compute_cells(session, indicator, cells, fact=fact, keep=False)
         if mine:
-            await targets.judge_indicator(session, indicator)
+            await targets.judge_indicator(session, indicator, terr)
 
 
 async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
@@ -466,7 +467,7 @@ async def recompute(
     n = len(cells)
     from pdz_indicators.targets import service as targets
 
-    await targets.judge_indicator(session, indicator)
+    await targets.judge_indicator(session, indicator, terr)
     return n
 
 
