@@ -10,6 +10,7 @@ scans each fact type once instead of once per cell; PostgreSQL still evaluates e
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import String, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart
@@ -285,3 +287,58 @@ _STATE = text(
     "formula = excluded.formula, ambiti = excluded.ambiti, built_at = excluded.built_at"
 ).bindparams(bindparam("a", type_=ARRAY(String())))
 _GET_STATE = text("SELECT formula, ambiti FROM indicator_fact_sum_state WHERE indicator_id = :i")
+
+
+async def load_many(
+    session: AsyncSession, formulas: list[Compiled], ambiti: list[str]
+) -> list[Rollup]:
+    """:meth:`Rollup.load` for several formulas with one scan of the facts for all their fact
+    types (each count a ``FILTER`` column, read only in its type's groups); averages apart."""
+    types = sorted({p.fact for c in formulas for p in c.sum_parts if not p.average})
+    params: dict[str, Any] = {"r_types": types, "r_ambiti": ambiti}
+    kinds: dict[str, TypeEngine[Any]] = {"r_types": ARRAY(String()), "r_ambiti": ARRAY(String())}
+    filters: list[str] = []
+    for j, c in enumerate(formulas):
+        params.update({f"j{j}{k}": v for k, v in c.params.items()})
+        kinds.update({f"j{j}{k}": t for k, t in c.types.items()})
+        for part in c.sum_parts:
+            if part.average:
+                continue
+            t = f"j{j}t{len(filters)}"
+            params[t], kinds[t] = part.fact, String()
+            for leaf in part.leaves:
+                cond = re.sub(r"(?<!:):(x\d+)\b", rf":j{j}\1", leaf.cond)
+                filters.append(
+                    f", count(*) FILTER (WHERE CASE WHEN f.fact_type = :{t} THEN {cond} END) "
+                    f"AS j{j}_{leaf.name}"
+                )
+    rows: list[Any] = []
+    if types:
+        month = "CAST(date_trunc('month', f.fact_at AT TIME ZONE 'Europe/Rome') AS DATE)"
+        sql = (
+            f"SELECT f.fact_type AS t, f.ambito_code AS a, f.comune_code AS k, {month} AS m, "
+            f"count(*) AS n, max(f.occurred_at) AS w{''.join(filters)} FROM fact f "
+            "WHERE f.fact_type = ANY(:r_types) AND f.ambito_code = ANY(:r_ambiti) "
+            "GROUP BY 1, 2, 3, 4"
+        )
+        used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
+        stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in kinds.items() if k in used))
+        stmt = stmt.bindparams(**{k: v for k, v in params.items() if k in used})
+        rows = list((await session.execute(stmt)).mappings())
+    out: list[Rollup] = []
+    for j, c in enumerate(formulas):
+        parts: list[tuple[list[Leaf], Sums]] = []
+        for part in c.sum_parts:
+            sums = Rollup._sums(part)
+            if part.average:
+                result = await session.execute(part.by_ambiti, {"r_ambiti": ambiti})
+                for row in result.mappings():
+                    sums.add(row)
+            else:
+                for row in rows:
+                    if row["t"] == part.fact:
+                        mine = {leaf.name: row[f"j{j}_{leaf.name}"] for leaf in part.leaves}
+                        sums.add({**row, **mine})
+            parts.append((part.leaves, sums))
+        out.append(Rollup(parts))
+    return out

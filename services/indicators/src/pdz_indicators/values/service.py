@@ -126,6 +126,7 @@ async def compute_cells(
     set_based: bool = False,
     keep: bool = True,
     fact: NewFact | None = None,
+    sums: Rollup | None = None,
 ) -> list[IndicatorValue]:
     """Computes and stores many values with one statement per batch of cells.
 
@@ -134,11 +135,14 @@ async def compute_cells(
     (a full recompute) far cheaper than a scan per cell; those sums are kept
     (``indicator_fact_sum``). ``fact``: a new fact (id, type, case), added to the kept sums
     before the cells are read from them (when they are complete, else rebuilt from the facts).
-    ``keep=False``: store only, return nothing.
+    ``sums``: already loaded for these cells (kept as they are). ``keep=False``: store only,
+    return nothing.
     """
-    sums: Rollup | None = None
     c = _compiled(indicator)
-    if c is not None and cells and (set_based or fact is not None):
+    if sums is not None and c is not None and indicator.formula:
+        ambiti = sorted({a for scope, _ in cells for a in scope.ambiti})
+        await sums.save(session, indicator.indicator_id, indicator.formula, ambiti)
+    elif c is not None and cells and (set_based or fact is not None):
         assert indicator.formula is not None
         ambiti = sorted({a for scope, _ in cells for a in scope.ambiti})
         kept = await rollup.state(session, indicator.indicator_id) if fact else None
@@ -410,11 +414,7 @@ async def recompute_all(session: AsyncSession) -> int:
     indicators = [i for i in rows if i.formula and not i.formula_error]
     if not indicators:
         return 0
-    terr = await Territories.load(session)
-    n = 0
-    for indicator in sorted(indicators, key=lambda i: i.indicator_id):
-        n += await recompute(session, indicator, terr)
-    return n
+    return await recompute_many(session, indicators)
 
 
 def all_periods(
@@ -442,8 +442,48 @@ async def recompute(
     kinds: Iterable[str] = ALL_KINDS,
 ) -> int:
     """Full recompute of an indicator: every territory of its ambito, every period of its plan."""
-    await lock_indicator(session, indicator)
+    return await recompute_many(session, [indicator], terr, years, kinds)
+
+
+async def recompute_many(
+    session: AsyncSession,
+    indicators: list[Indicator],
+    terr: Territories | None = None,
+    years: list[int] | None = None,
+    kinds: Iterable[str] = ALL_KINDS,
+) -> int:
+    """Full recompute of several indicators (a plan's, or all of them) with one scan of the
+    facts for all their counts (:func:`.rollup.load_many`); each judged after."""
+    todo = sorted(indicators, key=lambda i: i.indicator_id)
+    for indicator in todo:
+        await lock_indicator(session, indicator)
     terr = terr or await Territories.load(session)
+    cells = [await _recompute_cells(session, i, terr, years, kinds) for i in todo]
+    formulas = [(k, c) for k, i in enumerate(todo) if (c := _compiled(i)) is not None]
+    sums: dict[int, Rollup] = {}
+    if formulas:
+        ambiti = sorted({a for k, _ in formulas for scope, _ in cells[k] for a in scope.ambiti})
+        loaded = await rollup.load_many(session, [c for _, c in formulas], ambiti)
+        sums = {k: r for (k, _), r in zip(formulas, loaded, strict=True)}
+    from pdz_indicators.targets import service as targets
+
+    n = 0
+    for k, indicator in enumerate(todo):
+        await compute_cells(
+            session, indicator, cells[k], set_based=True, keep=False, sums=sums.get(k)
+        )
+        n += len(cells[k])
+        await targets.judge_indicator(session, indicator, terr)
+    return n
+
+
+async def _recompute_cells(
+    session: AsyncSession,
+    indicator: Indicator,
+    terr: Territories,
+    years: list[int] | None,
+    kinds: Iterable[str],
+) -> list[tuple[Scope, Period]]:
     cycles = await _cycles(session, indicator)
     if years is None:
         if cycles:
@@ -462,13 +502,7 @@ async def recompute(
         ]
     else:
         scopes = [terr.scope(t.code) for t in terr.by_code.values()]
-    cells = [(sc, p) for p in all_periods(years, cycles, kinds) for sc in scopes]
-    await compute_cells(session, indicator, cells, set_based=True, keep=False)
-    n = len(cells)
-    from pdz_indicators.targets import service as targets
-
-    await targets.judge_indicator(session, indicator, terr)
-    return n
+    return [(sc, p) for p in all_periods(years, cycles, kinds) for sc in scopes]
 
 
 def _fact_at() -> Any:
