@@ -93,6 +93,7 @@ async def test_set_based_values_equal_the_statement_per_cell(harness: Harness) -
         indicators = (await s.execute(select(Indicator))).scalars().all()
         assert len(indicators) == len(FORMULAS)
         compared = 0
+        expected: dict[tuple[uuid.UUID, str, str], tuple[object, ...]] = {}
         for indicator in indicators:
             for policy in ("skip_if_all_missing", "skip_if_any_missing", "zero"):
                 indicator.missing_value_policy = policy
@@ -104,5 +105,21 @@ async def test_set_based_values_equal_the_statement_per_cell(harness: Harness) -
                     assert got == want, indicator.code
                     assert a.watermark == b.watermark, (indicator.code, a.territory_code)
                     compared += a.value is not None
+                    expected[(a.indicator_id, a.territory_code, a.period)] = (
+                        a.value,
+                        a.reason,
+                        a.inputs,
+                        a.small_cell,
+                        a.watermark,
+                    )
+        # All of them at once (one scan of the facts for every count, one pairing per average).
+        await s.execute(text("DELETE FROM indicator_value"))
+        await values.recompute_many(s, list(indicators))
+        fresh = select(IndicatorValue).execution_options(populate_existing=True)
+        stored = (await s.execute(fresh)).scalars().all()
+        assert len(stored) > 500
+        for v in stored:
+            got5 = (v.value, v.reason, v.inputs, v.small_cell, v.watermark)
+            assert got5 == expected[(v.indicator_id, v.territory_code, v.period)], v
         await s.rollback()
     assert compared > 1000

@@ -321,19 +321,43 @@ async def load_many(
             "WHERE f.fact_type = ANY(:r_types) AND f.ambito_code = ANY(:r_ambiti) "
             "GROUP BY 1, 2, 3, 4"
         )
-        used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
-        stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in kinds.items() if k in used))
-        stmt = stmt.bindparams(**{k: v for k, v in params.items() if k in used})
-        rows = list((await session.execute(stmt)).mappings())
+        rows = list((await session.execute(_bind(sql, params, kinds))).mappings())
+    # Averages with the same start and end facts: one pairing of the facts for all of them.
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for j, c in enumerate(formulas):
+        for part in c.sum_parts:
+            if part.average and part.start:
+                people = part.leaves[0]
+                cond = re.sub(r"(?<!:):(x\d+)\b", rf":j{j}\1", people.cond)
+                pairs.setdefault((part.start, part.fact), []).append(
+                    f", count(*) FILTER (WHERE {cond}) AS j{j}_n_{people.name}"
+                    f", sum({_DAYS}) FILTER (WHERE {cond}) AS j{j}_d_{people.name}"
+                )
+    paired: dict[tuple[str, str], list[Any]] = {}
+    for (start, end), columns in pairs.items():
+        sql = (
+            f"SELECT e.ambito_code AS a, e.comune_code AS k, {_MONTH.format(x='e')}"
+            f"{''.join(columns)} FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs "
+            "FROM fact s0 WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id "
+            f"AND {_LOCAL_DAY.format(x='s0')} <= {_LOCAL_DAY.format(x='e')} "
+            "ORDER BY s0.fact_at DESC LIMIT 1) s "
+            "WHERE e.fact_type = :r_end AND e.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3"
+        )
+        more = {"r_start": start, "r_end": end}
+        more_kinds: dict[str, TypeEngine[Any]] = {"r_start": String(), "r_end": String()}
+        result = await session.execute(_bind(sql, {**params, **more}, {**kinds, **more_kinds}))
+        paired[(start, end)] = list(result.mappings().all())
     out: list[Rollup] = []
     for j, c in enumerate(formulas):
         parts: list[tuple[list[Leaf], Sums]] = []
         for part in c.sum_parts:
             sums = Rollup._sums(part)
-            if part.average:
-                result = await session.execute(part.by_ambiti, {"r_ambiti": ambiti})
-                for row in result.mappings():
-                    sums.add(row)
+            if part.average and part.start:
+                name = part.leaves[0].name
+                for row in paired[(part.start, part.fact)]:
+                    n, d = row[f"j{j}_n_{name}"], row[f"j{j}_d_{name}"]
+                    if n:
+                        sums.add({"a": row["a"], "k": row["k"], "m": row["m"], "n": n, "d": d})
             else:
                 for row in rows:
                     if row["t"] == part.fact:
@@ -342,3 +366,14 @@ async def load_many(
             parts.append((part.leaves, sums))
         out.append(Rollup(parts))
     return out
+
+
+_MONTH = "CAST(date_trunc('month', {x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE) AS m"
+_LOCAL_DAY = "CAST(({x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE)"
+_DAYS = f"{_LOCAL_DAY.format(x='e')} - {_LOCAL_DAY.format(x='s')}"
+
+
+def _bind(sql: str, params: dict[str, Any], kinds: dict[str, TypeEngine[Any]]) -> TextClause:
+    used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
+    stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in kinds.items() if k in used))
+    return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
