@@ -17,9 +17,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, Integer, Numeric, String, TextClause, bindparam, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    TextClause,
+    Uuid,
+    bindparam,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 
@@ -69,6 +80,13 @@ class Leaf:
     name: str
     kind: LeafKind
     sql: str
+    # For the fact leaves (count, avg_days, people), what a set-based computation needs: the
+    # fact type counted (the end fact of avg_days), its condition on a fact row (alias ``f``;
+    # ``e`` and ``s`` for avg_days) and, for avg_days and people, the start fact type.
+    fact: str | None = None
+    cond: str = "TRUE"
+    start: str | None = None
+    pair: str | None = None  # people: the name of its avg_days leaf
 
 
 @dataclass
@@ -123,10 +141,158 @@ class Compiled:
         stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
         return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
 
+    def rollup_statement(self, cells: list[dict[str, Any]]) -> TextClause:
+        """Like :meth:`batch_statement`, with the fact leaves already summed per cell.
+
+        Each cell row carries ``w`` (the watermark) and, per fact leaf, ``r_<leaf>``: the count
+        (NULL when the cell has no fact of the type), the people of an average, or the sum of an
+        average's days (NULL without people). The average is that sum over the people, as
+        ``avg`` computes it; the other leaves (reported values, population) are evaluated per
+        cell as in the batch statement.
+        """
+        exprs: list[str] = []
+        cols: list[str] = []
+        for leaf in self.leaves:
+            if leaf.kind in ("count", "people"):
+                cols.append(f"r_{leaf.name} BIGINT")
+                exprs.append(f"c.r_{leaf.name} AS {leaf.name}")
+            elif leaf.kind == "avg_days":
+                people = next(p.name for p in self.leaves if p.pair == leaf.name)
+                cols.append(f"r_{leaf.name} BIGINT")
+                exprs.append(
+                    f"CAST(c.r_{leaf.name} AS NUMERIC) / CAST(NULLIF(c.r_{people}, 0) AS NUMERIC)"
+                    f" AS {leaf.name}"
+                )
+            else:
+                exprs.append(f"{leaf.sql} AS {leaf.name}")
+        leaves = ", ".join(exprs) or "1 AS l_none"
+        out = "".join(f"l.{leaf.name}, " for leaf in self.leaves)
+        value = self.value_sql
+        for leaf in self.leaves:
+            value = re.sub(rf"\b{leaf.name}\b", f"l.{leaf.name}", value)
+        sql = (
+            f"SELECT c.idx, {out}{value} AS value, c.w AS watermark "
+            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
+            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
+            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER, w TIMESTAMPTZ"
+            + "".join(f", {col}" for col in cols)
+            + f") CROSS JOIN LATERAL (SELECT {leaves}) AS l ORDER BY c.idx"
+        )
+        sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
+        params = {**self.params, "c_cells": cells}
+        types = {**self.types, "c_cells": JSONB()}
+        return _bound(sql, params, types)
+
+    @cached_property
+    def sum_parts(self) -> list[SumPart]:
+        """The scans that sum the fact leaves per ambito, comune and local month: per fact
+        type, ``a, k, m, n, w`` (facts of the type, their latest ``occurred_at``) and a column
+        per count leaf of that type; per average, ``a, k, m, n, d`` (its people, the sum of
+        their days). ``by_ambiti`` takes ``:r_ambiti``; ``by_fact`` takes ``:r_fact`` (one fact
+        row) for a type, ``:r_case`` and ``:r_skip`` (the case's sums without that fact id, or
+        with every fact for 0) for an average."""
+        out: list[SumPart] = []
+        month = "CAST(date_trunc('month', {x}.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) AS m"
+        ambiti_t = {"r_ambiti": ARRAY(String())}
+        for fact in self.fact_types:
+            counts = [leaf for leaf in self.leaves if leaf.kind == "count" and leaf.fact == fact]
+            filters = "".join(
+                f", count(*) FILTER (WHERE {leaf.cond}) AS {leaf.name}" for leaf in counts
+            )
+            head = (
+                f"SELECT f.ambito_code AS a, f.comune_code AS k, {month.format(x='f')}, "
+                f"count(*) AS n, max(f.occurred_at) AS w{filters} FROM fact f "
+                "WHERE f.fact_type = :r_type AND "
+            )
+            params = {**self.params, "r_type": fact}
+            types = {**self.types, "r_type": String()}
+            out.append(
+                SumPart(
+                    counts,
+                    fact,
+                    None,
+                    _bound(
+                        head + "f.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3",
+                        params,
+                        {**types, **ambiti_t},
+                    ),
+                    _bound(
+                        head + "f.id = :r_fact GROUP BY 1, 2, 3",
+                        params,
+                        {**types, "r_fact": BigInteger()},
+                    ),
+                )
+            )
+        for leaf in self.leaves:
+            if leaf.kind != "people":
+                continue
+            avg = next(a for a in self.leaves if a.name == leaf.pair)
+            days = (
+                "CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) - "
+                "CAST((s.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)"
+            )
+            head = (
+                f"SELECT e.ambito_code AS a, e.comune_code AS k, {month.format(x='e')}, "
+                f"count(*) AS n, sum({days}) AS d "
+                "FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs FROM fact s0 "
+                "WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id AND s0.id <> :r_skip "
+                "AND CAST((s0.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
+                "<= CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
+                "ORDER BY s0.fact_at DESC LIMIT 1) s "
+                f"WHERE e.fact_type = :r_end AND {leaf.cond} AND e.id <> :r_skip AND "
+            )
+            params = {**self.params, "r_start": leaf.start, "r_end": leaf.fact}
+            types = {
+                **self.types,
+                "r_start": String(),
+                "r_end": String(),
+                "r_skip": BigInteger(),
+            }
+            out.append(
+                SumPart(
+                    [leaf, avg],
+                    leaf.fact or "",
+                    leaf.start,
+                    _bound(
+                        head + "e.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3",
+                        {**params, "r_skip": 0},
+                        {**types, **ambiti_t},
+                    ),
+                    _bound(
+                        head + "e.case_id = :r_case GROUP BY 1, 2, 3",
+                        params,
+                        {**types, "r_case": Uuid()},
+                    ),
+                )
+            )
+        return out
+
     def bind_context(self, stmt: TextClause, **context: Any) -> TextClause:
         """Binds the context parameters the statement uses (unused ones are dropped)."""
         used = {k: v for k, v in context.items() if k in stmt._bindparams}
         return stmt.bindparams(**used)
+
+
+def _bound(sql: str, params: dict[str, Any], types: dict[str, TypeEngine[Any]]) -> TextClause:
+    used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
+    stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
+    return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
+
+
+@dataclass
+class SumPart:
+    """One scan of :attr:`Compiled.sum_parts`: a fact type with its count leaves (``start``
+    None), or an average (``leaves`` = people, avg; ``fact`` its end, ``start`` its start)."""
+
+    leaves: list[Leaf]
+    fact: str
+    start: str | None
+    by_ambiti: TextClause
+    by_fact: TextClause
+
+    @property
+    def average(self) -> bool:
+        return self.start is not None
 
 
 class Compiler:
@@ -186,7 +352,8 @@ class Compiler:
                 f"WHERE f.fact_type = {self.bind(node.fact, String())} AND {_scope('f')} "
                 "AND f.fact_at >= :p_from AND f.fact_at < :p_to)"
             )
-            return self.leaf("count", sql)
+            self.leaves.append(Leaf(f"l{len(self.leaves)}", "count", sql, node.fact, cond))
+            return f"COALESCE(CAST({self.leaves[-1].name} AS NUMERIC), 0)"
         if isinstance(node, AvgDays):
             self.fact_types.update((node.start, node.end))
             cond = (
@@ -210,8 +377,21 @@ class Compiler:
                 f"AND e.fact_at >= :p_from AND e.fact_at < :p_to AND {cond})"
             )
             # How many people the average is about: not an input, but a small cell if 1-4.
-            self.leaves.append(Leaf(f"l{len(self.leaves)}", "people", f"(SELECT count(*) {body}"))
-            return self.leaf("avg_days", f"(SELECT CAST(avg({days}) AS NUMERIC) {body}")
+            people, avg = f"l{len(self.leaves)}", f"l{len(self.leaves) + 1}"
+            self.leaves.append(
+                Leaf(people, "people", f"(SELECT count(*) {body}", node.end, cond, node.start, avg)
+            )
+            self.leaves.append(
+                Leaf(
+                    avg,
+                    "avg_days",
+                    f"(SELECT CAST(avg({days}) AS NUMERIC) {body}",
+                    node.end,
+                    cond,
+                    node.start,
+                )
+            )
+            return f"COALESCE(CAST({avg} AS NUMERIC), 0)"
         if isinstance(node, Reported):
             m = self.bind(node.metric, String())
             base = (

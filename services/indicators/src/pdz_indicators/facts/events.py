@@ -69,9 +69,14 @@ async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
         "attrs": attrs,
         "ingested_at": utcnow(),
     }
-    stmt = insert(Fact).values(**row).on_conflict_do_nothing(index_elements=["fact_key"])
-    result = await session.execute(stmt)
-    if not getattr(result, "rowcount", 0):
+    stmt = (
+        insert(Fact)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["fact_key"])
+        .returning(col(Fact.id))
+    )
+    fact_id = (await session.execute(stmt)).scalar_one_or_none()
+    if fact_id is None:
         return  # the same fact again (republished or replayed): nothing changes
     # Days this fact can move: its own, and those of the same case's facts (avg_days pairs).
     fact_at = _moment(getattr(data, fact_type.dated_by))
@@ -81,7 +86,12 @@ async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
     )
     days.update(local_day(d) for d in others.scalars())
     await values.refresh_for_fact(
-        session, fact_type.name, data.ambito_code, data.comune_code, sorted(days)
+        session,
+        fact_type.name,
+        data.ambito_code,
+        data.comune_code,
+        sorted(days),
+        (fact_id, fact_type.name, data.case_id),
     )
 
 

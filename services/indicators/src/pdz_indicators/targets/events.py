@@ -64,15 +64,18 @@ async def on_plan(session: AsyncSession, event: CloudEvent) -> None:
         .where(col(Indicator.plan_id) == data.plan_id)
         .order_by(col(Indicator.indicator_id))
     )
+    computable = []
     for indicator in rows.scalars().all():
         if indicator.ambito_code is None:
             indicator.ambito_code = data.ambito_code
             session.add(indicator)
             await session.flush()
         if indicator.formula and not indicator.formula_error:
-            await values.recompute(session, indicator, years=None, kinds=("year", "cycle"))
+            computable.append(indicator)
         else:
             await targets.judge_indicator(session, indicator)
+    if computable:  # one scan of the facts for all of them
+        await values.recompute_many(session, computable, years=None, kinds=("year", "cycle"))
 
 
 async def on_objective(session: AsyncSession, event: CloudEvent) -> None:

@@ -68,8 +68,11 @@ async def judge_year(
     )
 
 
-async def judge_indicator(session: AsyncSession, indicator: Indicator) -> None:
-    """Judges every started year of the indicator's plan for the plan's ambito."""
+async def judge_indicator(
+    session: AsyncSession, indicator: Indicator, terr: values.Territories | None = None
+) -> None:
+    """Judges every started year of the indicator's plan for the plan's ambito (``terr``: the
+    territory projection, when the caller has it already)."""
     if not indicator.target or not indicator.ambito_code:
         return
     plan = await session.get(Plan, indicator.plan_id) if indicator.plan_id else None
@@ -78,7 +81,7 @@ async def judge_indicator(session: AsyncSession, indicator: Indicator) -> None:
         years = list(range(plan.cycle_start_year, plan.cycle_end_year + 1))
     else:
         years = [now.year]
-    terr = await values.Territories.load(session)
+    terr = terr or await values.Territories.load(session)
     for year in years:
         if year > now.year:
             continue

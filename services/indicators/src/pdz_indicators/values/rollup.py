@@ -1,0 +1,379 @@
+# ruff: noqa: S608  (SQL text from fixed fragments and column counts; every value is bound)
+"""Set-based computation of many cells: the facts are summed once per ambito, comune and month.
+
+A cell's fact leaves are sums of those monthly sums: every period (month, quarter, year, plan
+cycle) is a run of whole local months, and every territory is a set of ambiti, optionally
+narrowed to one comune, exactly as the per-cell statement scopes the facts. So a full recompute
+scans each fact type once instead of once per cell; PostgreSQL still evaluates every value
+(the formula's arithmetic, reported values, population) from the summed leaves.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import String, TextClause, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.types import TypeEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart
+from pdz_indicators.values.periods import Period
+from pdz_shared.db import utcnow
+
+Key = tuple[str, str | None]  # (ambito, comune)
+
+
+def month_index(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+@dataclass
+class Sums:
+    """One statement's rows: per (ambito, comune) and per ambito, month → [n, columns...]."""
+
+    columns: list[str]
+    by_key: dict[Key, dict[int, list[int]]] = field(default_factory=dict)
+    by_ambito: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    latest_key: dict[Key, datetime] = field(default_factory=dict)
+    latest_ambito: dict[str, datetime] = field(default_factory=dict)
+
+    def add(self, row: Any) -> None:
+        values = [int(row["n"])] + [int(row[c] or 0) for c in self.columns]
+        m = month_index(row["m"])
+        for bucket in (
+            self.by_key.setdefault((row["a"], row["k"]), {}),
+            self.by_ambito.setdefault(row["a"], {}),
+        ):
+            have = bucket.get(m)
+            if have is None:
+                bucket[m] = list(values)
+            else:
+                for i, v in enumerate(values):
+                    have[i] += v
+        w = row.get("w")
+        if w is not None:
+            key: Key = (row["a"], row["k"])
+            if key not in self.latest_key or w > self.latest_key[key]:
+                self.latest_key[key] = w
+            if row["a"] not in self.latest_ambito or w > self.latest_ambito[row["a"]]:
+                self.latest_ambito[row["a"]] = w
+
+    def put(
+        self, a: str, k: str | None, own: bool, m: date, n: int, w: datetime | None, v: list[int]
+    ) -> None:
+        """One row already summed: a comune's (``own``) or its ambito's, for month ``m``."""
+        if own:
+            self.by_key.setdefault((a, k), {})[month_index(m)] = [int(n), *v]
+            if w is not None and ((a, k) not in self.latest_key or w > self.latest_key[(a, k)]):
+                self.latest_key[(a, k)] = w
+        else:
+            self.by_ambito.setdefault(a, {})[month_index(m)] = [int(n), *v]
+            if w is not None and (a not in self.latest_ambito or w > self.latest_ambito[a]):
+                self.latest_ambito[a] = w
+
+    def months(self, ambiti: Iterable[str], comune: str | None) -> list[dict[int, list[int]]]:
+        if comune is None:
+            return [self.by_ambito.get(a, {}) for a in ambiti]
+        return [self.by_key.get((a, comune), {}) for a in ambiti]
+
+    def total(self, ambiti: Iterable[str], comune: str | None, period: Period) -> list[int]:
+        out = [0] * (1 + len(self.columns))
+        first, last = month_index(period.start), month_index(period.end)
+        for bucket in self.months(ambiti, comune):
+            if last - first > len(bucket):
+                items: Iterable[tuple[int, list[int]]] = (
+                    (m, v) for m, v in bucket.items() if first <= m < last
+                )
+            else:
+                items = ((m, bucket[m]) for m in range(first, last) if m in bucket)
+            for _, v in items:
+                for i, x in enumerate(v):
+                    out[i] += x
+        return out
+
+    def latest(self, ambiti: Iterable[str], comune: str | None) -> datetime | None:
+        found = [
+            w
+            for w in (
+                self.latest_ambito.get(a) if comune is None else self.latest_key.get((a, comune))
+                for a in ambiti
+            )
+            if w is not None
+        ]
+        return max(found) if found else None
+
+
+@dataclass
+class Rollup:
+    """The summed facts of one indicator's formula, for the ambiti of a set of cells."""
+
+    parts: list[tuple[list[Leaf], Sums]]
+
+    @staticmethod
+    def _sums(part: SumPart) -> Sums:
+        return Sums(["d"] if part.average else [leaf.name for leaf in part.leaves])
+
+    @classmethod
+    async def load(cls, session: AsyncSession, c: Compiled, ambiti: list[str]) -> Rollup:
+        """From the facts: one scan per part."""
+        parts: list[tuple[list[Leaf], Sums]] = []
+        for part in c.sum_parts:
+            sums = cls._sums(part)
+            for row in (await session.execute(part.by_ambiti, {"r_ambiti": ambiti})).mappings():
+                sums.add(row)
+            parts.append((part.leaves, sums))
+        return cls(parts)
+
+    @classmethod
+    async def stored(
+        cls,
+        session: AsyncSession,
+        c: Compiled,
+        indicator_id: uuid.UUID,
+        ambiti: list[str],
+        comuni: list[str],
+    ) -> Rollup:
+        """From the sums kept in ``indicator_fact_sum``: PostgreSQL adds up each ambito's
+        comuni per month; only ``comuni``'s own rows come one by one."""
+        parts = [(part.leaves, cls._sums(part)) for part in c.sum_parts]
+        width = max((len(sums.columns) for _, sums in parts), default=0)
+        rows = await session.execute(_stored(width), {"i": indicator_id, "a": ambiti, "k": comuni})
+        for part, a, k, m, n, w, *v in rows:
+            sums = parts[part][1]
+            sums.put(a, k or None, k is not None, m, n, w, [int(x) for x in v[: len(sums.columns)]])
+        return cls(parts)
+
+    async def save(
+        self,
+        session: AsyncSession,
+        indicator_id: uuid.UUID,
+        formula: str,
+        ambiti: list[str],
+    ) -> None:
+        """Replaces the indicator's kept sums with these (complete for ``ambiti``)."""
+        await session.execute(_DELETE, {"i": indicator_id})
+        rows: list[dict[str, Any]] = []
+        for i, (_, sums) in enumerate(self.parts):
+            for (a, k), months in sums.by_key.items():
+                w = sums.latest_key.get((a, k))
+                for m, v in months.items():
+                    row = _json(indicator_id, i, a, k, m, v)
+                    row["w"] = w.isoformat() if w is not None else None
+                    rows.append(row)
+        for start in range(0, len(rows), 5000):
+            await session.execute(_UPSERT, {"rows": rows[start : start + 5000]})
+        await session.execute(
+            _STATE, {"i": indicator_id, "f": formula, "a": sorted(ambiti), "t": utcnow()}
+        )
+
+    def cell(self, ambiti: tuple[str, ...], comune: str | None, period: Period) -> dict[str, Any]:
+        """``w`` and the ``r_<leaf>`` columns of :meth:`Compiled.rollup_statement`."""
+        out: dict[str, Any] = {}
+        watermark: datetime | None = None
+        for leaves, sums in self.parts:
+            totals = sums.total(ambiti, comune, period)
+            if leaves and leaves[0].kind == "people":
+                people, avg = leaves
+                out[f"r_{people.name}"] = totals[0]
+                out[f"r_{avg.name}"] = totals[1] if totals[0] else None
+                continue
+            for i, leaf in enumerate(leaves, start=1):
+                out[f"r_{leaf.name}"] = totals[i] if totals[0] else None
+            w = sums.latest(ambiti, comune)
+            if w is not None and (watermark is None or w > watermark):
+                watermark = w
+        out["w"] = watermark.isoformat() if watermark is not None else None
+        return out
+
+
+def _json(
+    indicator_id: uuid.UUID, part: int, a: str, k: str | None, m: int, v: list[int]
+) -> dict[str, Any]:
+    return {
+        "indicator_id": str(indicator_id),
+        "part": part,
+        "ambito_code": a,
+        "comune_code": k or "",
+        "month": date(m // 12, m % 12 + 1, 1).isoformat(),
+        "n": v[0],
+        "w": None,
+        "v": v[1:],
+    }
+
+
+async def state(session: AsyncSession, indicator_id: uuid.UUID) -> tuple[str, set[str]] | None:
+    row = (await session.execute(_GET_STATE, {"i": indicator_id})).first()
+    return (row[0], set(row[1])) if row else None
+
+
+async def apply_fact(
+    session: AsyncSession,
+    c: Compiled,
+    indicator_id: uuid.UUID,
+    fact_id: int,
+    fact_type: str,
+    case_id: uuid.UUID,
+) -> None:
+    """Adds one new fact to the kept sums: its own row to its type's part, and to an average
+    the change of its case's pairs (a new start fact can pair with the case's end facts)."""
+    rows: list[dict[str, Any]] = []
+    for i, part in enumerate(c.sum_parts):
+        if not part.average:
+            if part.fact != fact_type:
+                continue
+            for r in (await session.execute(part.by_fact, {"r_fact": fact_id})).mappings():
+                v = [int(r["n"])] + [int(r[leaf.name]) for leaf in part.leaves]
+                row = _json(indicator_id, i, r["a"], r["k"], month_index(r["m"]), v)
+                row["w"] = r["w"].isoformat()
+                rows.append(row)
+            continue
+        if fact_type not in (part.fact, part.start):
+            continue
+        delta: dict[tuple[str, str | None, int], list[int]] = {}
+        for skip, sign in ((0, 1), (fact_id, -1)):
+            params = {"r_case": case_id, "r_skip": skip}
+            for r in (await session.execute(part.by_fact, params)).mappings():
+                have = delta.setdefault((r["a"], r["k"], month_index(r["m"])), [0, 0])
+                have[0] += sign * int(r["n"])
+                have[1] += sign * int(r["d"])
+        for (a, k, m), (n, d) in delta.items():
+            if n or d:
+                rows.append(_json(indicator_id, i, a, k, m, [n, d]))
+    if rows:
+        await session.execute(_UPSERT, {"rows": rows})
+
+
+_UPSERT = text(
+    "INSERT INTO indicator_fact_sum AS s (indicator_id, part, ambito_code, comune_code, month, "
+    "n, w, v) SELECT r.indicator_id, r.part, r.ambito_code, r.comune_code, r.month, r.n, r.w, "
+    "r.v FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(indicator_id UUID, part INTEGER, "
+    "ambito_code TEXT, comune_code TEXT, month DATE, n BIGINT, w TIMESTAMPTZ, v BIGINT[]) "
+    "ON CONFLICT (indicator_id, part, ambito_code, comune_code, month) "
+    "DO UPDATE SET n = s.n + excluded.n, w = greatest(s.w, excluded.w), "
+    "v = ARRAY(SELECT x + y FROM unnest(s.v, excluded.v) WITH ORDINALITY AS t(x, y, o) "
+    "ORDER BY o)"
+).bindparams(bindparam("rows", type_=JSONB()))
+_DELETE = text("DELETE FROM indicator_fact_sum WHERE indicator_id = :i")
+
+
+@lru_cache(maxsize=16)
+def _stored(width: int) -> TextClause:
+    """Per part, ambito and month the sums of all its comuni (``k`` NULL), then the rows of
+    the comuni asked for (``k`` = the comune, ``''`` for facts without one)."""
+    sums = "".join(f", sum(v[{j}])" for j in range(1, width + 1))
+    cols = "".join(f", v[{j}]" for j in range(1, width + 1))
+    sql = (
+        f"SELECT part, ambito_code, NULL AS k, month, sum(n), max(w){sums} "
+        "FROM indicator_fact_sum WHERE indicator_id = :i AND ambito_code = ANY(:a) "
+        "GROUP BY part, ambito_code, month UNION ALL "
+        f"SELECT part, ambito_code, comune_code, month, n, w{cols} FROM indicator_fact_sum "
+        "WHERE indicator_id = :i AND ambito_code = ANY(:a) AND comune_code = ANY(:k)"
+    )
+    return text(sql).bindparams(
+        bindparam("a", type_=ARRAY(String())), bindparam("k", type_=ARRAY(String()))
+    )
+
+
+_STATE = text(
+    "INSERT INTO indicator_fact_sum_state (indicator_id, formula, ambiti, built_at) "
+    "VALUES (:i, :f, :a, :t) ON CONFLICT (indicator_id) DO UPDATE SET "
+    "formula = excluded.formula, ambiti = excluded.ambiti, built_at = excluded.built_at"
+).bindparams(bindparam("a", type_=ARRAY(String())))
+_GET_STATE = text("SELECT formula, ambiti FROM indicator_fact_sum_state WHERE indicator_id = :i")
+
+
+async def load_many(
+    session: AsyncSession, formulas: list[Compiled], ambiti: list[str]
+) -> list[Rollup]:
+    """:meth:`Rollup.load` for several formulas with one scan of the facts for all their fact
+    types (each count a ``FILTER`` column, read only in its type's groups); averages apart."""
+    types = sorted({p.fact for c in formulas for p in c.sum_parts if not p.average})
+    params: dict[str, Any] = {"r_types": types, "r_ambiti": ambiti}
+    kinds: dict[str, TypeEngine[Any]] = {"r_types": ARRAY(String()), "r_ambiti": ARRAY(String())}
+    filters: list[str] = []
+    for j, c in enumerate(formulas):
+        params.update({f"j{j}{k}": v for k, v in c.params.items()})
+        kinds.update({f"j{j}{k}": t for k, t in c.types.items()})
+        for part in c.sum_parts:
+            if part.average:
+                continue
+            t = f"j{j}t{len(filters)}"
+            params[t], kinds[t] = part.fact, String()
+            for leaf in part.leaves:
+                cond = re.sub(r"(?<!:):(x\d+)\b", rf":j{j}\1", leaf.cond)
+                filters.append(
+                    f", count(*) FILTER (WHERE CASE WHEN f.fact_type = :{t} THEN {cond} END) "
+                    f"AS j{j}_{leaf.name}"
+                )
+    rows: list[Any] = []
+    if types:
+        month = "CAST(date_trunc('month', f.fact_at AT TIME ZONE 'Europe/Rome') AS DATE)"
+        sql = (
+            f"SELECT f.fact_type AS t, f.ambito_code AS a, f.comune_code AS k, {month} AS m, "
+            f"count(*) AS n, max(f.occurred_at) AS w{''.join(filters)} FROM fact f "
+            "WHERE f.fact_type = ANY(:r_types) AND f.ambito_code = ANY(:r_ambiti) "
+            "GROUP BY 1, 2, 3, 4"
+        )
+        rows = list((await session.execute(_bind(sql, params, kinds))).mappings())
+    # Averages with the same start and end facts: one pairing of the facts for all of them.
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for j, c in enumerate(formulas):
+        for part in c.sum_parts:
+            if part.average and part.start:
+                people = part.leaves[0]
+                cond = re.sub(r"(?<!:):(x\d+)\b", rf":j{j}\1", people.cond)
+                pairs.setdefault((part.start, part.fact), []).append(
+                    f", count(*) FILTER (WHERE {cond}) AS j{j}_n_{people.name}"
+                    f", sum({_DAYS}) FILTER (WHERE {cond}) AS j{j}_d_{people.name}"
+                )
+    paired: dict[tuple[str, str], list[Any]] = {}
+    for (start, end), columns in pairs.items():
+        sql = (
+            f"SELECT e.ambito_code AS a, e.comune_code AS k, {_MONTH.format(x='e')}"
+            f"{''.join(columns)} FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs "
+            "FROM fact s0 WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id "
+            f"AND {_LOCAL_DAY.format(x='s0')} <= {_LOCAL_DAY.format(x='e')} "
+            "ORDER BY s0.fact_at DESC LIMIT 1) s "
+            "WHERE e.fact_type = :r_end AND e.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3"
+        )
+        more = {"r_start": start, "r_end": end}
+        more_kinds: dict[str, TypeEngine[Any]] = {"r_start": String(), "r_end": String()}
+        result = await session.execute(_bind(sql, {**params, **more}, {**kinds, **more_kinds}))
+        paired[(start, end)] = list(result.mappings().all())
+    out: list[Rollup] = []
+    for j, c in enumerate(formulas):
+        parts: list[tuple[list[Leaf], Sums]] = []
+        for part in c.sum_parts:
+            sums = Rollup._sums(part)
+            if part.average and part.start:
+                name = part.leaves[0].name
+                for row in paired[(part.start, part.fact)]:
+                    n, d = row[f"j{j}_n_{name}"], row[f"j{j}_d_{name}"]
+                    if n:
+                        sums.add({"a": row["a"], "k": row["k"], "m": row["m"], "n": n, "d": d})
+            else:
+                for row in rows:
+                    if row["t"] == part.fact:
+                        mine = {leaf.name: row[f"j{j}_{leaf.name}"] for leaf in part.leaves}
+                        sums.add({**row, **mine})
+            parts.append((part.leaves, sums))
+        out.append(Rollup(parts))
+    return out
+
+
+_MONTH = "CAST(date_trunc('month', {x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE) AS m"
+_LOCAL_DAY = "CAST(({x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE)"
+_DAYS = f"{_LOCAL_DAY.format(x='e')} - {_LOCAL_DAY.format(x='s')}"
+
+
+def _bind(sql: str, params: dict[str, Any], kinds: dict[str, TypeEngine[Any]]) -> TextClause:
+    used = set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", sql))
+    stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in kinds.items() if k in used))
+    return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
