@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pdz_indicators.facts.events import HANDLERS as FACT_HANDLERS
-from pdz_indicators.facts.events import POPULATION_HANDLERS
+from pdz_indicators.facts.events import POPULATION_HANDLERS, on_case_events
 from pdz_indicators.targets.events import HANDLERS as PLAN_HANDLERS
 from pdz_indicators.territories.events import HANDLERS as TERRITORY_HANDLERS
 from pdz_shared.contracts import casework as cw
@@ -41,6 +41,14 @@ async def deliver(h: Harness, *events: CloudEvent, consumer: str = "indicators.t
             done += await handle_once(s, consumer, "test", e, ALL_HANDLERS[e.type])
             await s.commit()
     return done
+
+
+async def deliver_groups(h: Harness, events: list[CloudEvent], size: int) -> None:
+    """Delivers case events in groups, one transaction each, through the group handler."""
+    for start in range(0, len(events), size):
+        async with h.factory() as s:
+            await on_case_events(s, events[start : start + size])
+            await s.commit()
 
 
 def territory(code: str, kind: str, parents: list[str], ambito: str | None) -> CloudEvent:

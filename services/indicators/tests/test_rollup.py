@@ -7,6 +7,7 @@ import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import scenario as sc
 from sqlalchemy import select, text
 
@@ -27,7 +28,8 @@ FORMULAS = {
 }
 
 
-async def test_set_based_values_equal_the_statement_per_cell(harness: Harness) -> None:
+@pytest.mark.parametrize("group", [1, 40], ids=["one by one", "in groups of 40"])
+async def test_set_based_values_equal_the_statement_per_cell(harness: Harness, group: int) -> None:
     rnd = random.Random(7)
     await sc.deliver(harness, *sc.territories(), sc.plan(), sc.objective())
     await sc.deliver(
@@ -55,7 +57,10 @@ async def test_set_based_values_equal_the_statement_per_cell(harness: Harness) -
             )
             dest = rnd.choice(["domicilio", "struttura_residenziale"])
             events.append(sc.transition(case, comune, arrived, dest, ambito))
-    await sc.deliver(harness, *events)
+    if group == 1:
+        await sc.deliver(harness, *events)
+    else:  # as the facts consumer does under load, some events twice (a redelivery)
+        await sc.deliver_groups(harness, [*events, *events[::9]], size=group)
     async with harness.factory() as s:
         terr = await values.Territories.load(s)
         # The values kept live by the events (from the kept sums) are those of the statement

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pdz_indicators.facts.events import GROUP_HANDLERS as FACT_GROUP_HANDLERS
 from pdz_indicators.facts.events import HANDLERS as FACT_HANDLERS
 from pdz_indicators.facts.events import POPULATION_HANDLERS
 from pdz_indicators.targets.events import HANDLERS as PLAN_HANDLERS
 from pdz_indicators.territories.events import HANDLERS as TERRITORY_HANDLERS
 from pdz_shared.contracts import casework, plans
 from pdz_shared.db import SessionFactory
+from pdz_shared.events.groups import BatchConsumer
 from pdz_shared.events.inbox import EventConsumer
 from pdz_shared.events.kafka import KafkaConfig
 
@@ -38,7 +40,10 @@ def consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[EventConsumer
             factory=factory,
             kafka=kafka,
         ),
-        EventConsumer(
+        # Case events come by the hundred per second under load: in groups, one transaction
+        # and one refresh of each indicator per group.
+        BatchConsumer(
+            group_handlers=FACT_GROUP_HANDLERS,
             service="indicators",
             name="facts",
             topics=CASEWORK_TOPICS,

@@ -19,6 +19,7 @@ from pdz_shared.contracts import casework as cw
 from pdz_shared.contracts import plans
 from pdz_shared.db import utcnow
 from pdz_shared.events.cloudevents import CloudEvent
+from pdz_shared.events.groups import GroupHandler
 from pdz_shared.events.inbox import Handler
 
 MODELS: dict[str, type[cw.CaseFacts]] = {
@@ -54,10 +55,47 @@ def fact_key(fact_type: FactType, data: BaseModel, event: CloudEvent) -> str:
 
 
 async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
+    await on_case_events(session, [event])
+
+
+async def on_case_events(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """The facts of a group of case events, in order, each refreshing what it feeds: the
+    group's values are computed once (:class:`values.Refresh`), as if the events came one by
+    one. A fact already stored (republished or replayed) changes nothing."""
+    rows = [_fact_row(event) for event in events]
+    refresh = await values.Refresh.begin(
+        session, [(r["fact_type"], r["ambito_code"], r["comune_code"]) for r in rows]
+    )
+    cases: set[Any] = set()
+    for row in rows:
+        stmt = (
+            insert(Fact)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["fact_key"])
+            .returning(col(Fact.id))
+        )
+        fact_id = (await session.execute(stmt)).scalar_one_or_none()
+        if fact_id is None:
+            continue
+        spot = (row["fact_type"], row["ambito_code"], row["comune_code"])
+        await refresh.add(spot, (fact_id, row["fact_type"], row["case_id"]))
+        cases.add(row["case_id"])
+    if not cases:
+        return
+    # Days a new fact can move: its own, and those of the same case's facts (avg_days pairs).
+    days: dict[Any, set[date]] = {}
+    found = await session.execute(
+        select(col(Fact.case_id), col(Fact.fact_at)).where(col(Fact.case_id).in_(cases))
+    )
+    for case_id, fact_at in found:
+        days.setdefault(case_id, set()).add(local_day(fact_at))
+    await refresh.finish({c: sorted(d) for c, d in days.items()})
+
+
+def _fact_row(event: CloudEvent) -> dict[str, Any]:
     fact_type = BY_CE_TYPE[event.type]
     data = MODELS[event.type].model_validate(event.data)
-    attrs = data.model_dump(mode="json", exclude=_NOT_ATTRIBUTES)
-    row = {
+    return {
         "fact_key": fact_key(fact_type, data, event),
         "event_id": event.id,
         "fact_type": fact_type.name,
@@ -66,33 +104,9 @@ async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
         "comune_code": data.comune_code,
         "fact_at": _moment(getattr(data, fact_type.dated_by)),
         "occurred_at": data.occurred_at,
-        "attrs": attrs,
+        "attrs": data.model_dump(mode="json", exclude=_NOT_ATTRIBUTES),
         "ingested_at": utcnow(),
     }
-    stmt = (
-        insert(Fact)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["fact_key"])
-        .returning(col(Fact.id))
-    )
-    fact_id = (await session.execute(stmt)).scalar_one_or_none()
-    if fact_id is None:
-        return  # the same fact again (republished or replayed): nothing changes
-    # Days this fact can move: its own, and those of the same case's facts (avg_days pairs).
-    fact_at = _moment(getattr(data, fact_type.dated_by))
-    days = {local_day(fact_at)}
-    others = await session.execute(
-        select(col(Fact.fact_at)).where(col(Fact.case_id) == data.case_id)
-    )
-    days.update(local_day(d) for d in others.scalars())
-    await values.refresh_for_fact(
-        session,
-        fact_type.name,
-        data.ambito_code,
-        data.comune_code,
-        sorted(days),
-        (fact_id, fact_type.name, data.case_id),
-    )
 
 
 async def on_population(session: AsyncSession, event: CloudEvent) -> None:
@@ -125,4 +139,5 @@ async def on_population(session: AsyncSession, event: CloudEvent) -> None:
 
 
 HANDLERS: dict[str, Handler] = {ce_type: on_case_event for ce_type in MODELS}
+GROUP_HANDLERS: dict[Handler, GroupHandler] = {on_case_event: on_case_events}
 POPULATION_HANDLERS: dict[str, Handler] = {plans.TERRITORY_POPULATION_UPDATED: on_population}

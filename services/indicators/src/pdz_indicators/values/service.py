@@ -126,7 +126,6 @@ async def compute_cells(
     *,
     set_based: bool = False,
     keep: bool = True,
-    fact: NewFact | None = None,
     sums: Rollup | None = None,
 ) -> list[IndicatorValue]:
     """Computes and stores many values with one statement per batch of cells.
@@ -134,27 +133,16 @@ async def compute_cells(
     ``set_based``: the facts are first summed per ambito, comune and month, one scan per fact
     type (:mod:`.rollup`), and each cell adds up its months; the same values, for many cells
     (a full recompute) far cheaper than a scan per cell; those sums are kept
-    (``indicator_fact_sum``). ``fact``: a new fact (id, type, case), added to the kept sums
-    before the cells are read from them (when they are complete, else rebuilt from the facts).
-    ``sums``: already loaded for these cells (kept as they are). ``keep=False``: store only,
+    (``indicator_fact_sum``).
+    ``sums``: already loaded for these cells (used as they are). ``keep=False``: store only,
     return nothing.
     """
     c = _compiled(indicator)
-    if sums is not None and c is not None and indicator.formula:
-        ambiti = sorted({a for scope, _ in cells for a in scope.ambiti})
-        await sums.save(session, indicator.indicator_id, indicator.formula, ambiti)
-    elif c is not None and cells and (set_based or fact is not None):
+    if sums is None and c is not None and cells and set_based:
         assert indicator.formula is not None
         ambiti = sorted({a for scope, _ in cells for a in scope.ambiti})
-        kept = await rollup.state(session, indicator.indicator_id) if fact else None
-        if fact is not None and kept and kept[0] == indicator.formula and kept[1] >= set(ambiti):
-            # The kept sums are complete: add the new fact, read the cells' months.
-            await rollup.apply_fact(session, c, indicator.indicator_id, *fact)
-            comuni = sorted({scope.comune for scope, _ in cells if scope.comune})
-            sums = await Rollup.stored(session, c, indicator.indicator_id, ambiti, comuni)
-        else:
-            sums = await Rollup.load(session, c, ambiti)
-            await sums.save(session, indicator.indicator_id, indicator.formula, ambiti)
+        sums = await Rollup.load(session, c, ambiti)
+        await sums.save(session, indicator.indicator_id, indicator.formula, ambiti)
     out: list[IndicatorValue] = []
     size = BATCH if sums is None else 4 * BATCH  # no subquery per cell: bigger batches
     for start in range(0, len(cells), size):
@@ -300,6 +288,18 @@ def _json_row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_DEFINITIONS = "indicators:definitions"
+
+
+async def lock_definitions(session: AsyncSession, *, exclusive: bool) -> None:
+    """Taken first, before any indicator's lock. A full recompute (after a definition, plan,
+    territory or population change) holds it exclusive, an event's refresh shared: a fact
+    committed while an indicator definition was being stored is never missed by both (the
+    refresh that did not see the indicator, the recompute that did not see the fact)."""
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await session.execute(text(f"SELECT {fn}(hashtextextended(:k, 0))"), {"k": _DEFINITIONS})
+
+
 async def lock_indicator(session: AsyncSession, indicator: Indicator) -> None:
     """Serialises writers of one indicator's values until the transaction ends, so a full
     recompute and an incremental refresh never interleave (callers lock in id order)."""
@@ -337,33 +337,123 @@ def _territories_of(terr: Territories, ambito: str | None, comune: str | None) -
     return scopes
 
 
-async def refresh_for_fact(
-    session: AsyncSession,
-    fact_type: str,
-    ambito: str,
-    comune: str | None,
-    days: list[date],
-    fact: NewFact | None = None,
-) -> None:
-    """Incremental refresh: only the cells a new fact can change, in the handler's transaction."""
-    indicators = await _indicators_for(session, None, fact_type)
-    if not indicators:
-        return
-    terr = await Territories.load(session)
-    own = _territories_of(terr, ambito, comune)
-    shared = [terr.scope(a) for a in terr.ancestors(ambito)]
-    from pdz_indicators.targets import service as targets
+Spot = tuple[str, str, str | None]  # fact type, ambito, comune
 
-    for indicator in sorted(indicators, key=lambda i: i.indicator_id):
-        await lock_indicator(session, indicator)
-        # Another ambito's indicator changes only where both ambiti are summed (distretto...).
-        mine = indicator.ambito_code in (None, ambito)
-        cycles = await _cycles(session, indicator)
-        periods = {p.label: p for d in days for p in periods_containing(d, cycles)}
-        cells = [(sc, p) for sc in (own if mine else shared) for p in periods.values()]
-        await compute_cells(session, indicator, cells, fact=fact, keep=False)
-        if mine:
-            await targets.judge_indicator(session, indicator, terr)
+
+@dataclass
+class _Fed:
+    """One indicator in an incremental refresh: what feeds it and whether its kept sums
+    (complete for the ambiti involved, of its present formula) take the new facts in."""
+
+    indicator: Indicator
+    compiled: Compiled | None
+    kept: bool
+    spots: list[Spot]
+
+
+class Refresh:
+    """Incremental refresh for the new facts of one event or of a consumer's group of events,
+    in their transaction: :meth:`begin` locks the indicators they feed (in id order), each
+    :meth:`add` puts one new fact into the kept sums right after its insert (as if the events
+    came one by one), and :meth:`finish` computes each indicator's cells that any of them can
+    move once, and judges its targets once."""
+
+    def __init__(self, session: AsyncSession, terr: Territories, fed: dict[uuid.UUID, _Fed]):
+        self.session, self.terr, self.fed = session, terr, fed
+        self.added: list[tuple[Spot, NewFact]] = []
+
+    @classmethod
+    async def begin(cls, session: AsyncSession, spots: Iterable[Spot]) -> Refresh:
+        spots = sorted(set(spots), key=lambda s: (s[0], s[1], s[2] or ""))
+        await lock_definitions(session, exclusive=False)
+        terr = await Territories.load(session)
+        fed: dict[uuid.UUID, _Fed] = {}
+        for fact_type in sorted({s[0] for s in spots}):
+            for indicator in await _indicators_for(session, None, fact_type):
+                entry = fed.setdefault(
+                    indicator.indicator_id, _Fed(indicator, _compiled(indicator), False, [])
+                )
+                entry.spots += [s for s in spots if s[0] == fact_type]
+        for indicator_id in sorted(fed):
+            entry = fed[indicator_id]
+            await lock_indicator(session, entry.indicator)
+            if entry.compiled is None:
+                continue
+            state = await rollup.state(session, indicator_id)
+            ambiti = {
+                a
+                for s in entry.spots
+                for sc, _ in cls._scopes(terr, entry, s, ())
+                for a in sc.ambiti
+            }
+            entry.kept = (
+                state is not None and state[0] == entry.indicator.formula and state[1] >= ambiti
+            )
+        return cls(session, terr, fed)
+
+    @staticmethod
+    def _scopes(
+        terr: Territories, entry: _Fed, spot: Spot, periods: Iterable[Period]
+    ) -> list[tuple[Scope, Period | None]]:
+        _, ambito, comune = spot
+        # Another ambito's indicator changes only where both ambiti are summed (distretto…).
+        if entry.indicator.ambito_code in (None, ambito):
+            scopes = _territories_of(terr, ambito, comune)
+        else:
+            scopes = [terr.scope(a) for a in terr.ancestors(ambito)]
+        periods = list(periods)
+        return (
+            [(sc, p) for sc in scopes for p in periods]
+            if periods
+            else [(sc, None) for sc in scopes]
+        )
+
+    async def add(self, spot: Spot, fact: NewFact) -> None:
+        self.added.append((spot, fact))
+        for entry in self.fed.values():
+            if entry.kept and entry.compiled is not None and spot in entry.spots:
+                await rollup.apply_fact(
+                    self.session, entry.compiled, entry.indicator.indicator_id, *fact
+                )
+
+    async def finish(self, days: dict[uuid.UUID, list[date]]) -> None:
+        """``days``: of each case with a new fact, the local days of all its facts (the
+        periods a new fact can move: its own, and its case's for averages)."""
+        from pdz_indicators.targets import service as targets
+
+        for indicator_id in sorted(self.fed):
+            entry = self.fed[indicator_id]
+            indicator = entry.indicator
+            cycles = await _cycles(self.session, indicator)
+            cells: dict[tuple[str, str], tuple[Scope, Period]] = {}
+            for spot, (_, _, case_id) in self.added:
+                if spot not in entry.spots:
+                    continue
+                periods = {
+                    p.label: p for d in days.get(case_id, []) for p in periods_containing(d, cycles)
+                }
+                for scope, period in self._scopes(self.terr, entry, spot, periods.values()):
+                    assert period is not None
+                    cells[(scope.code, period.label)] = (scope, period)
+            if not cells:
+                continue
+            todo = list(cells.values())
+            sums: Rollup | None = None
+            if entry.compiled is not None and indicator.formula:
+                ambiti = sorted({a for scope, _ in todo for a in scope.ambiti})
+                if entry.kept:
+                    comuni = sorted({scope.comune for scope, _ in todo if scope.comune})
+                    sums = await Rollup.stored(
+                        self.session, entry.compiled, indicator_id, ambiti, comuni
+                    )
+                else:  # not kept, or kept for other ambiti or another formula: from the facts
+                    sums = await Rollup.load(self.session, entry.compiled, ambiti)
+                    await sums.save(self.session, indicator_id, indicator.formula, ambiti)
+            await compute_cells(self.session, indicator, todo, keep=False, sums=sums)
+            if any(
+                indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
+            ):
+                await targets.judge_indicator(self.session, indicator, self.terr)
 
 
 async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
@@ -456,6 +546,7 @@ async def recompute_many(
     """Full recompute of several indicators (a plan's, or all of them) with one scan of the
     facts for all their counts (:func:`.rollup.load_many`); each judged after."""
     todo = sorted(indicators, key=lambda i: i.indicator_id)
+    await lock_definitions(session, exclusive=True)
     for indicator in todo:
         await lock_indicator(session, indicator)
     terr = terr or await Territories.load(session)
@@ -470,8 +561,11 @@ async def recompute_many(
 
     n = 0
     for k, indicator in enumerate(todo):
+        if (loaded_sums := sums.get(k)) is not None and indicator.formula:
+            ambiti = sorted({a for scope, _ in cells[k] for a in scope.ambiti})
+            await loaded_sums.save(session, indicator.indicator_id, indicator.formula, ambiti)
         await compute_cells(
-            session, indicator, cells[k], set_based=True, keep=False, sums=sums.get(k)
+            session, indicator, cells[k], set_based=True, keep=False, sums=loaded_sums
         )
         n += len(cells[k])
         await targets.judge_indicator(session, indicator, terr)
