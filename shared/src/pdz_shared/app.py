@@ -207,7 +207,10 @@ class BodyLimitMiddleware:
         await problem_response(StarletteRequest(scope), err)(scope, receive, send)
 
 
-class _Refused(Exception):
+class _Refused(BaseException):
+    """Raised from ``receive``: a BaseException, so that no endpoint's ``except Exception``
+    (FastAPI's own body parsing answers 400 to any Exception) hides the refusal."""
+
     def __init__(self, *, too_large: bool) -> None:
         self.too_large = too_large
 

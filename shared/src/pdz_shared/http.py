@@ -20,6 +20,7 @@ from pdz_shared.errors import (
     PreconditionRequired,
     ServiceUnavailable,
     Unprocessable,
+    UnsupportedMediaType,
     error_for_status,
     problem_body,
     wants_english,
@@ -100,6 +101,23 @@ def body_hash(payload: Any) -> str:
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
+def loads_untrusted(raw: bytes | str) -> Any:
+    """JSON sent by a caller. Anything that is not usable JSON raises ``ValueError``: invalid
+    UTF-8 or syntax, but also nesting too deep for the parser (``RecursionError``) and integers
+    beyond Python's digit limit, which ``json.loads`` raises as other exceptions or as errors a
+    caller catching ``JSONDecodeError`` would miss."""
+    try:
+        return json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+
+
+def is_json_media(content_type: str | None) -> bool:
+    """``application/json`` or any ``+json`` media type (parameters ignored)."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 # ------------------------------------------------------------------ problem+json handlers
 
 
@@ -138,6 +156,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        content_type = request.headers.get("content-type")
+        if (
+            content_type
+            and not is_json_media(content_type)
+            and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
+        ):
+            # A JSON body sent as text/plain, a form or multipart: the media type is wrong,
+            # not the data (FastAPI reads such a body as bytes and reports its fields).
+            return problem_response(
+                request,
+                UnsupportedMediaType(
+                    f"Il corpo va inviato come application/json, non {content_type[:100]}",
+                    f"Send the body as application/json, not {content_type[:100]}",
+                ),
+            )
         params = [
             {
                 "name": _location(e.get("loc", ())),

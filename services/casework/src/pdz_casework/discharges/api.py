@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,7 +30,14 @@ from pdz_shared.app import PgDep, SessionDep
 from pdz_shared.auth import Role
 from pdz_shared.contracts.casework import Channel
 from pdz_shared.errors import BadRequest, Forbidden, UnsupportedMediaType
-from pdz_shared.http import Page, PageParams, check_if_match, etag_of, page_params
+from pdz_shared.http import (
+    Page,
+    PageParams,
+    check_if_match,
+    etag_of,
+    loads_untrusted,
+    page_params,
+)
 from pdz_shared.listing import Listing, ListQuery
 from pdz_shared.modi import modi_authenticate, remember_jtis
 
@@ -82,8 +88,8 @@ async def read_bundle(request: Request) -> Any:
             f"Il Bundle va inviato come {FHIR_JSON}", f"Send the Bundle as {FHIR_JSON}"
         )
     try:
-        return json.loads(await request.body())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return loads_untrusted(await request.body())
+    except ValueError as exc:
         raise BadRequest(
             "Il corpo non è JSON valido",
             "The body is not valid JSON",

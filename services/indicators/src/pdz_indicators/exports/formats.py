@@ -12,6 +12,7 @@ from typing import Any
 
 from pdz_indicators.values.periods import parse_period
 from pdz_indicators.values.schemas import IndicatorOut, ValueOut
+from pdz_shared.spreadsheets import safe_cell
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,14 +30,6 @@ COLUMNS = [
     "calcolato_il",
     "dati_aggiornati_al",
 ]
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
 
 
 def _row(v: ValueOut) -> list[Any]:

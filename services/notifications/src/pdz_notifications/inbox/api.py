@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from pdz_notifications.inbox.schemas import (
 from pdz_shared.app import SessionDep
 from pdz_shared.auth import CurrentPrincipal
 from pdz_shared.errors import Unprocessable, UnsupportedMediaType
-from pdz_shared.http import PageParams, page_params
+from pdz_shared.http import PageParams, loads_untrusted, page_params
 from pdz_shared.listing import Listing, ListQuery
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
@@ -85,7 +84,7 @@ async def _patch_body(request: Request) -> NotificationPatch:
             f"Usa Content-Type: {MERGE_PATCH}", f"Use Content-Type: {MERGE_PATCH}"
         )
     try:
-        return NotificationPatch.model_validate(json.loads(await request.body()))
+        return NotificationPatch.model_validate(loads_untrusted(await request.body()))
     except (ValueError, ValidationError) as exc:
         params = (
             [{"name": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]

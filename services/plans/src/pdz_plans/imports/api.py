@@ -144,7 +144,9 @@ def _decode(filename: str, content_type: str, content: bytes) -> Any:
         if lower.endswith(".json") or content_type == "application/json":
             return json.loads(text)
         return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+    except RecursionError as exc:
+        raise Unusable([{"name": "$", "reason": "nested too deeply"}]) from exc
+    except (ValueError, yaml.YAMLError) as exc:
         raise Unusable([{"name": "$", "reason": f"not valid YAML/JSON: {exc}"[:300]}]) from exc
 
 

@@ -17,6 +17,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-unty
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from pdz_plans.imports.normalize import FORMAT, Unusable
+from pdz_shared.http import loads_untrusted
+from pdz_shared.spreadsheets import inert_formulas
 
 PLAN_FIELDS = [
     "code",
@@ -208,6 +210,7 @@ def write(doc: dict[str, Any]) -> bytes:
             sheet.append([_cell(c, rec.get(c)) for c in columns])
         for i, _ in enumerate(columns, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = 24
+    inert_formulas(wb.worksheets)  # a title "=..." is exported as text, never as a formula
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -222,8 +225,8 @@ def _value(key: str, value: Any, where: str, problems: list[dict[str, str]]) -> 
         return None
     if key in JSON_CELLS and isinstance(value, str):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return loads_untrusted(value)
+        except ValueError:
             problems.append({"name": where, "reason": f"{key} must be JSON"})
             return None
     if key == "classifications" and isinstance(value, str):
