@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -172,6 +173,7 @@ async def list_discharges(
     listing: Annotated[ListQuery, Depends(DISCHARGES.query)],
     status: Literal["accepted", "processed", "rejected"] | None = None,
     channel: Channel | None = None,
+    purpose: Purpose = None,
 ) -> Page[DischargeOut] | JSONResponse:
     rows, total = await service.search(
         session,
@@ -181,6 +183,15 @@ async def list_discharges(
         order_by=listing.order_by,
         limit=page.limit,
         offset=page.offset,
+    )
+    await cases.audit(
+        session,
+        principal,
+        [r.case_id for r in rows if r.case_id is not None],
+        action="read",
+        operation="list_discharges",
+        purpose=purpose,
+        roles=(*CASE_READERS, Role.asst_system),
     )
     return listing.page([discharge_out(r) for r in rows], total, page)
 
@@ -192,9 +203,22 @@ async def list_discharges(
     summary="Stato di una dimissione protetta (accepted, processed, rejected)",
 )
 async def get_discharge(
-    discharge_id: uuid.UUID, session: SessionDep, principal: DischargeReader
+    discharge_id: uuid.UUID,
+    session: SessionDep,
+    principal: DischargeReader,
+    purpose: Purpose = None,
 ) -> DischargeOut:
-    return discharge_out(await service.get(session, discharge_id, principal.can_act_on))
+    row = await service.get(session, discharge_id, principal.can_act_on)
+    await cases.audit(
+        session,
+        principal,
+        [row.case_id] if row.case_id is not None else [],
+        action="read",
+        operation="get_discharge",
+        purpose=purpose,
+        roles=(*CASE_READERS, Role.asst_system),
+    )
+    return discharge_out(row)
 
 
 @router.get(
