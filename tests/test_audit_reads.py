@@ -9,32 +9,18 @@ casework OpenAPI document is walked: a new GET endpoint fails this test until it
 
 from __future__ import annotations
 
-import copy
-import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
-from stack_helpers import processed_discharge
+from stack_helpers import full_case
 
 from pdz_shared.auth import mint_token
 from pdz_shared.settings import CommonSettings
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "services/casework/samples/dimissione-protetta-sebino.json"
 CASEWORK = "http://127.0.0.1:8003"
 SEBINO = "AMBITO-05-SEBINO"
 ROLES = ["pua_operator", "social_worker", "uvm_member", "udp_admin", "asst_system"]
-TRIAGE_ITEMS = (
-    "autonomia_funzionale",
-    "patologie_croniche",
-    "deficit_cognitivo",
-    "bisogno_sanitario",
-    "rete_familiare",
-    "condizione_abitativa",
-    "situazione_economica",
-)
 
 # (path in the OpenAPI document, path called, query, operation recorded in the audit row)
 READS = [
@@ -88,24 +74,6 @@ NOT_CASE_DATA = {
 }
 
 
-def bundle(encounter: str) -> bytes:
-    from codicefiscale import codicefiscale
-
-    data = copy.deepcopy(json.loads(SAMPLE.read_text()))
-    patient = data["entry"][2]["resource"]
-    patient["identifier"][0]["value"] = codicefiscale.encode(
-        lastname="Auditati",
-        firstname="Nome" + "".join(c for c in encounter if c.isalpha())[:6],
-        gender="F",
-        birthdate="09/09/1939",
-        birthplace="Iseo",
-    )
-    patient.pop("gender", None)
-    patient.pop("birthDate", None)
-    data["entry"][3]["resource"]["identifier"][0]["value"] = encounter
-    return json.dumps(data).encode()
-
-
 async def test_every_read_of_case_data_leaves_one_audit_row(
     stack: Any, common: CommonSettings
 ) -> None:
@@ -124,50 +92,7 @@ async def test_every_read_of_case_data_leaves_one_audit_row(
             f"listed but gone: {sorted(known - documented)}"
         )
 
-        # A case with something behind every read.
-        r = await http.post(
-            "/v1/discharges",
-            headers={"Content-Type": "application/fhir+json"},
-            content=bundle(f"AUDIT-{run}"),
-        )
-        assert r.status_code == 202, r.text
-        discharge = await processed_discharge(http, r.headers["location"], auth)
-        ids = {"case_id": discharge["case_id"], "discharge_id": discharge["id"]}
-        case = await http.get(f"/v1/cases/{ids['case_id']}")
-        r = await http.post(
-            f"/v1/cases/{ids['case_id']}/triage",
-            headers={"If-Match": case.headers["etag"]},
-            json={"answers": [{"item": k, "value": 2} for k in TRIAGE_ITEMS]},
-        )
-        assert r.status_code == 201, r.text
-        r = await http.post(
-            f"/v1/cases/{ids['case_id']}/evaluations",
-            json={"kind": "multidimensional", "scheduled_for": "2026-03-05T10:00:00+01:00"},
-        )
-        assert r.status_code == 201, r.text
-        ids["evm_id"] = r.json()["id"]
-        r = await http.post(
-            f"/v1/cases/{ids['case_id']}/pai", json={"goals": ["Rientro al domicilio"]}
-        )
-        assert r.status_code == 201, r.text
-        ids["pai_id"] = r.json()["id"]
-        r = await http.post(
-            f"/v1/cases/{ids['case_id']}/consents",
-            json={"purpose": "presa_in_carico", "legal_basis": "consenso", "state": "granted"},
-        )
-        assert r.status_code == 201, r.text
-        comune = case.json()["comune_code"]
-        ids["system"], ids["external_id"] = f"cs-audit-{run}", f"CS-{run}"
-        r = await http.put(
-            f"/v1/external-systems/{ids['system']}/comuni/{comune}",
-            json={"ambito_code": SEBINO, "name": "Cartella di prova"},
-        )
-        assert r.status_code == 201, r.text
-        r = await http.put(
-            f"/v1/cases/{ids['case_id']}/external-links/{ids['system']}",
-            json={"external_id": ids["external_id"]},
-        )
-        assert r.status_code == 201, r.text
+        ids = await full_case(http, run, SEBINO)
 
         async def trail() -> tuple[int, list[dict[str, Any]]]:
             r = await http.get(f"/v1/cases/{ids['case_id']}/audit", params={"limit": 500})

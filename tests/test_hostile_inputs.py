@@ -25,6 +25,7 @@ import httpx
 import jwt
 import pytest
 import yaml
+from stack_helpers import unique_cf
 
 from pdz_shared.auth import mint_token
 from pdz_shared.errors import PROBLEM_TYPE_BASE
@@ -44,21 +45,6 @@ def url(service: str, path: str) -> str:
 
 
 # ------------------------------------------------------------------ bodies
-
-
-def fresh_cf(seed: str) -> str:
-    from codicefiscale import codicefiscale
-
-    letters = "".join(c for c in uuid.uuid5(uuid.NAMESPACE_OID, seed).hex if c.isalpha())
-    return str(
-        codicefiscale.encode(
-            lastname="Ostile",
-            firstname="Nome" + letters[:6],
-            gender="F",
-            birthdate="03/04/1941",
-            birthplace="Iseo",
-        )
-    )
 
 
 def substitute(value: Any, marks: dict[str, str]) -> Any:
@@ -333,7 +319,7 @@ async def check_export(w: World, entry: dict[str, Any], marks: dict[str, str]) -
 async def test_hostile_input(world: World, entry: dict[str, Any]) -> None:
     w = world
     run = uuid.uuid4().hex[:8].upper()
-    marks = {"<run>": run, "<cf>": fresh_cf(run)}
+    marks = {"<run>": run, "<cf>": unique_cf(run)}
     path = entry["path"].format(**w.ids)
     body, implied_type = body_of(entry.get("body"), marks)
     headers = {**w.headers(entry.get("token", "admin")), **entry.get("headers", {})}
