@@ -21,7 +21,7 @@ import uuid
 from typing import Any
 
 import httpx
-from stack_helpers import full_case
+from stack_helpers import discharge_bundle, full_case, unique_cf
 
 from pdz_shared.auth import mint_token
 from pdz_shared.settings import CommonSettings
@@ -51,8 +51,6 @@ NOT_SCOPED: dict[tuple[str, str, str], str] = {
     ("plans", "GET", "/v1/territories"): PUBLIC_TERRITORY,
     ("plans", "GET", "/v1/territories/{code}"): PUBLIC_TERRITORY,
     ("plans", "GET", "/v1/territories/{code}/population"): PUBLIC_TERRITORY,
-    ("plans", "POST", "/v1/territories"): "creates a new territory unit, touches no existing one",
-    ("plans", "POST", "/v1/plans"): "the plan's own ambito is checked (probed via import)",
     ("plans", "GET", "/v1/plans"): PUBLIC_PLAN,
     ("plans", "GET", "/v1/plans/{plan_id}"): PUBLIC_PLAN,
     ("plans", "GET", "/v1/plans/{plan_id}/history"): PUBLIC_PLAN,
@@ -82,10 +80,6 @@ NOT_SCOPED: dict[tuple[str, str, str], str] = {
     ("notifications", "GET", "/v1/preferences"): OWN,
     ("notifications", "PUT", "/v1/preferences/{channel}/{event_type}"): OWN,
     ("notifications", "POST", "/v1/inbox/mark-all-read"): OWN,
-    ("notifications", "POST", "/v1/rules"): "creates a rule of the caller's ambiti (checked)",
-    ("notifications", "POST", "/v1/webhooks"): "creates a webhook of the caller's ambiti",
-    ("casework", "POST", "/v1/cases"): "opens a case in the caller's ambiti (checked)",
-    ("casework", "POST", "/v1/discharges"): "a Bundle for another ambito: hostile-input corpus",
 }
 # Bodies Sebino could send, for the POSTs probed (PUT and PATCH send Sebino's own record).
 BODIES: dict[tuple[str, str], Any] = {
@@ -119,8 +113,88 @@ BODIES: dict[tuple[str, str], Any] = {
     ("indicators", "/v1/indicators/{code}/missing-value-policy"): {"missing_value_policy": "zero"},
     ("notifications", "/v1/inbox/{item_id}"): {"read": True},
 }
+# Lists whose Sebino totals must not move while the other ambito probes.
+TOTALS = [
+    ("plans", "/v1/plans"),
+    ("plans", "/v1/territories"),
+    ("casework", "/v1/cases"),
+    ("casework", "/v1/discharges"),
+    ("casework", "/v1/external-systems"),
+    ("notifications", "/v1/rules"),
+    ("notifications", "/v1/webhooks"),
+    ("notifications", "/v1/recipients"),
+    ("indicators", "/v1/reported-values"),
+]
 GHOSTS = {"uuid": str(uuid.uuid4()), "code": "GHOST-CODE", "sub": "ghost-sub"}
 VOLATILE = ("updated_at", "computed_at", "watermark", "overdue", "deadlines", "timestamps")
+
+
+def creations(ids: dict[tuple[str, str], Any], run: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """Requests that would create a record in Sebino (collection POSTs): httpx keywords."""
+    comune = ids[("comune", "")]
+    event = "it.pdz.casework.discharge.received"
+    return {
+        ("plans", "/v1/plans"): {
+            "json": {
+                "code": f"PDZ-HIJACK-{run}",
+                "ambito_code": SEBINO,
+                "title": "Piano di un altro ambito",
+                "cycle_start_year": 2097,
+                "cycle_end_year": 2099,
+            }
+        },
+        ("plans", "/v1/territories"): {
+            "json": {
+                "code": f"COMUNE-HIJACK-{run}",
+                "name": "Comune aggiunto da un altro ambito",
+                "kind": "comune",
+                "ambito_code": SEBINO,
+                "parent_codes": [SEBINO],
+            }
+        },
+        ("plans", "/v1/plan-imports"): {"json": ids[("collection", "plans /v1/plan-imports")]},
+        ("casework", "/v1/cases"): {
+            "json": {
+                "ambito_code": SEBINO,
+                "source": "sportello",
+                "person": {
+                    "codice_fiscale": unique_cf(f"hijack-{run}"),
+                    "given_name": "Altra",
+                    "family_name": "Persona",
+                },
+            }
+        },
+        ("casework", "/v1/discharges"): {
+            "content": discharge_bundle(f"HIJACK-{run}"),
+            "headers": {"Content-Type": "application/fhir+json"},
+        },
+        ("notifications", "/v1/rules"): {
+            "json": {
+                "code": f"hijack-{run}",
+                "description": "Regola per Sebino da un altro ambito",
+                "event_type": event,
+                "channels": ["inbox"],
+                "roles": ["pua_operator"],
+                "template_key": event,
+                "ambito_code": SEBINO,
+            }
+        },
+        ("notifications", "/v1/webhooks"): {
+            "json": {
+                "url": "https://altro.example.it/eventi",
+                "event_types": [event],
+                "ambito_code": SEBINO,
+                "secret": "h" * 32,
+            }
+        },
+        ("indicators", "/v1/reported-values"): {
+            "json": {"metric": "posti_sad", "territory_code": comune, "period": "2026", "value": 9}
+        },
+        ("indicators", "/v1/reported-values/upload"): {
+            "content": f"metric,territory_code,period,value\nposti_sad,{comune},2026,9\n".encode(),
+            "headers": {"Content-Type": "text/csv"},
+        },
+    }
 
 
 def mentions(body: Any, value: str) -> bool:
@@ -254,6 +328,9 @@ async def sebino_records(
                         break
     except TimeoutError:
         raise AssertionError(f"no Sebino notices: inbox {inbox}, deliveries {deliveries}") from None
+    export = await get("plans", f"/v1/plans/{plan['id']}/export")
+    ids[("collection", "plans /v1/plan-imports")] = export
+    ids[("comune", "")] = comune
     ids[("notifications", "item_id")] = inbox[0]["id"]
     ids[("notifications", "delivery_id")] = deliveries[0]["id"]
     return ids
@@ -307,14 +384,36 @@ async def test_another_ambito_sees_and_touches_nothing(stack: Any, common: Commo
                     out[f"{service} {target}"] = stable(r.json())
             return out
 
-        before = await snapshot()
+        async def totals() -> dict[str, int]:
+            out = {}
+            for service, path in TOTALS:
+                r = await http.get(url(service, path), headers=sebino, params={"limit": 1})
+                out[f"{service} {path}"] = int(r.json()["total"])
+            return out
+
+        create = creations(ids, uuid.uuid4().hex[:8])
+        before, totals_before = await snapshot(), await totals()
         unprobed, wrong, probed = [], [], 0
         for service, method, path in operations:
             if (service, method, path) in NOT_SCOPED or ("*", method, path) in NOT_SCOPED:
                 continue
             if "{" not in path:
                 if method != "GET":
-                    unprobed.append(f"{service} {method} {path}")
+                    if (service, path) not in create:
+                        unprobed.append(f"{service} {method} {path}")
+                        continue
+                    kw = create[(service, path)]
+                    r = await http.post(
+                        url(service, path), **{**kw, "headers": {**other, **kw.get("headers", {})}}
+                    )
+                    probed += 1
+                    if path.endswith("/upload") and r.status_code == 200:
+                        # A bulk upload reports per row: every row refused, nothing created.
+                        report = r.json()
+                        if report["created"] == 0 and report["rejected"] == report["rows_total"]:
+                            continue
+                    if r.status_code not in (403, 404):
+                        wrong.append(f"{service} POST {path}: {r.status_code} {r.text[:300]}")
                     continue
                 r = await http.get(url(service, path), headers=other, params={"limit": 500})
                 probed += 1
@@ -347,8 +446,9 @@ async def test_another_ambito_sees_and_touches_nothing(stack: Any, common: Commo
                     f"{service} {method} {path}: {foreign.status_code} (ghost "
                     f"{nowhere.status_code}) {foreign.text[:300]}"
                 )
-        after = await snapshot()
+        after, totals_after = await snapshot(), await totals()
         changed = sorted(k for k in before if before[k] != after.get(k))
+        changed += [k for k in totals_before if totals_before[k] != totals_after[k]]
         trail = await http.get(
             url("casework", f"/v1/cases/{ids[('casework', 'case_id')]}/audit"),
             headers=sebino,
