@@ -44,7 +44,7 @@ async def test_sink_process_prints_received_mail() -> None:
             )
         )
         assert result.ok, result.error
-        lines = [await asyncio.wait_for(proc.stdout.readline(), 10) for _ in range(4)]
+        lines = [await asyncio.wait_for(proc.stdout.readline(), 10) for _ in range(5)]
     finally:
         proc.terminate()
         with contextlib.suppress(TimeoutError):
