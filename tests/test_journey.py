@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from stack_helpers import processed_discharge
+from stack_helpers import TRIAGE_ITEMS, processed_discharge  # the Scheda Unica di Triage
 
 from pdz_shared.auth import mint_token
 from pdz_shared.contracts import casework as contract
@@ -31,15 +31,6 @@ SINK_LOG = REPO / ".build" / "e2e-logs" / "smtp-sink.log"
 SEBINO = "AMBITO-05-SEBINO"
 PLANS, INDICATORS = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
 CASEWORK, NOTIFICATIONS = "http://127.0.0.1:8003", "http://127.0.0.1:8004"
-TRIAGE_ITEMS = (
-    "autonomia_funzionale",
-    "patologie_croniche",
-    "deficit_cognitivo",
-    "bisogno_sanitario",
-    "rete_familiare",
-    "condizione_abitativa",
-    "situazione_economica",
-)  # the Scheda Unica di Triage
 SOCIAL_WORKER_AT_EVM = "LEPS-4.I2"  # share of EVM attended by the Ambito's social worker
 INTEGRATED_FLOW = "LEPS-3.I6"  # discharges handled through the integrated information flow
 T = TypeVar("T")
