@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_casework.cases import service as cases
-from pdz_casework.cases.models import Case
+from pdz_casework.cases.models import Case, Person
 from pdz_shared.contracts import casework as contract
 from pdz_shared.db import SessionFactory, utcnow
+from pdz_shared.events.outbox import emit_many
 
 _CLAIM_BREACHED = text("""
     SELECT d.id, d.case_id, d.kind, d.due_at FROM sla_deadline d
@@ -46,26 +49,35 @@ _MARK = {
 }
 
 
+Claimed = tuple[uuid.UUID, uuid.UUID, str, datetime]  # deadline id, case id, kind, due at
+
+
 async def _notify(
-    session: AsyncSession,
-    which: str,
-    sla_id: uuid.UUID,
-    case_id: uuid.UUID,
-    kind: str,
-    due_at: datetime,
-    now: datetime,
+    session: AsyncSession, which: str, rows: Sequence[Claimed], now: datetime
 ) -> None:
-    case = await session.get(Case, case_id)
-    assert case is not None
-    person = await cases.get_person(session, case)
-    await session.execute(_MARK[which], {"id": sla_id, "now": now})
-    await cases.emit_case_event(
+    """Flags the claimed deadlines and writes their events: one statement each for the cases
+    and their people, the flags and the outbox, whatever the number of rows."""
+    ids = {case_id for _, case_id, _, _ in rows}
+    found = await session.execute(
+        select(Case, Person)
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .where(col(Case.id).in_(ids))
+    )
+    people = {case.id: (case, person) for case, person in found.all()}
+    await session.execute(_MARK[which], [{"id": sla_id, "now": now} for sla_id, *_ in rows])
+    type_ = contract.SLA_BREACHED if which == "breached" else contract.SLA_DUE_SOON
+    await emit_many(
         session,
-        contract.SLA_TOPIC,
-        contract.SLA_BREACHED if which == "breached" else contract.SLA_DUE_SOON,
-        contract.SlaEvent(
-            **cases.facts(case, person, now), sla_id=sla_id, kind=kind, due_at=due_at
-        ),
+        [
+            cases.case_event(
+                contract.SLA_TOPIC,
+                type_,
+                contract.SlaEvent(
+                    **cases.facts(*people[case_id], now), sla_id=sla_id, kind=kind, due_at=due_at
+                ),
+            )
+            for sla_id, case_id, kind, due_at in rows
+        ],
     )
 
 
@@ -79,8 +91,8 @@ async def run_pass(
             async with factory() as session:
                 at = now or utcnow()
                 rows = (await session.execute(claim, {"now": at, "limit": limit})).all()
-                for sla_id, case_id, kind, due_at in rows:
-                    await _notify(session, which, sla_id, case_id, kind, due_at, at)
+                if rows:
+                    await _notify(session, which, [(r[0], r[1], r[2], r[3]) for r in rows], at)
                 await session.commit()
             emitted += len(rows)
             if len(rows) < limit:
