@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -37,6 +38,7 @@ import yaml
 from sqlalchemy import select, text
 from sqlmodel import col
 
+from bench.measure import cpu_seconds, percentile
 from pdz_shared import devinfra
 from pdz_shared.contracts import casework as cw
 from pdz_shared.contracts import plans
@@ -331,17 +333,13 @@ class Cpu:
 
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
-        self.tick = os.sysconf("SC_CLK_TCK")
 
     def backend(self) -> float:
-        total = 0
+        total = 0.0
         for pid in self.pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / self.tick
+            with contextlib.suppress(OSError):  # a backend that has gone
+                total += cpu_seconds(pid)
+        return total
 
     def now(self) -> tuple[float, float, float]:
         return time.perf_counter(), time.process_time(), self.backend()
@@ -439,11 +437,6 @@ async def snapshot(factory: SessionFactory) -> dict[tuple[str, str, str], tuple[
         return {(r[0], r[1], r[2]): tuple(r[3:]) for r in rows}
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def run(server_url: str, facts: int, events: int, rounds: int, keep: bool) -> dict[str, Any]:
     from pdz_indicators import models  # noqa: F401  (registers the tables)
     from pdz_indicators.facts.events import HANDLERS as FACT_HANDLERS
@@ -533,9 +526,9 @@ async def run(server_url: str, facts: int, events: int, rounds: int, keep: bool)
         result["incremental"] = {
             "events": n,
             "wall_ms_mean": round((w1 - w0) / n * 1e3, 3),
-            "wall_ms_p50": round(pct(per_event, 50) * 1e3, 3),
-            "wall_ms_p95": round(pct(per_event, 95) * 1e3, 3),
-            "wall_ms_p99": round(pct(per_event, 99) * 1e3, 3),
+            "wall_ms_p50": round(percentile(per_event, 50) * 1e3, 3),
+            "wall_ms_p95": round(percentile(per_event, 95) * 1e3, 3),
+            "wall_ms_p99": round(percentile(per_event, 99) * 1e3, 3),
             "cpu_ms": round((c1 - c0) / n * 1e3, 3),
             "db_cpu_ms": round((b1 - b0) / n * 1e3, 3),
             "baseline_wall_ms": round((f1[0] - f0[0]) / len(floor) * 1e3, 3),

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from bench.load import closed_loop, exchange, http_request, open_loop
+from bench.measure import cpu_seconds, percentile
 from pdz_shared import devinfra
 from pdz_shared.auth import mint_token
 from pdz_shared.db import sync_url
@@ -289,12 +290,7 @@ async def end_to_end_latency(quick: bool, pids: dict[str, int] | None = None) ->
             if len(seen) < len(by_case):
                 await asyncio.sleep(1)
     cpu = _cpu_ms_per_item(pids, cpu_before, len(sent_at))
-    latencies = sorted((seen[c] - sent_at[by_case[c]]) * 1000 for c in seen)
-
-    def pct(p: float) -> float:
-        if not latencies:
-            return float("nan")
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+    latencies = [(seen[c] - sent_at[by_case[c]]) * 1000 for c in seen]
 
     return {
         "sent": rate * seconds,
@@ -304,17 +300,11 @@ async def end_to_end_latency(quick: bool, pids: dict[str, int] | None = None) ->
         "errors": errors,
         "cases": len(by_case),
         "notified": len(seen),
-        "p50_ms": round(pct(50), 1),
-        "p95_ms": round(pct(95), 1),
-        "p99_ms": round(pct(99), 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
         "cpu_ms_per_discharge": cpu,
     }
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_ms_per_item(pids: dict[str, int], before: dict[str, float], items: int) -> dict[str, Any]:

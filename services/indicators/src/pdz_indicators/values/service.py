@@ -381,10 +381,7 @@ class Refresh:
                 continue
             state = await rollup.state(session, indicator_id)
             ambiti = {
-                a
-                for s in entry.spots
-                for sc, _ in cls._scopes(terr, entry, s, ())
-                for a in sc.ambiti
+                a for s in entry.spots for sc in cls._scopes(terr, entry, s) for a in sc.ambiti
             }
             entry.kept = (
                 state is not None and state[0] == entry.indicator.formula and state[1] >= ambiti
@@ -392,26 +389,19 @@ class Refresh:
         return cls(session, terr, fed)
 
     @staticmethod
-    def _scopes(
-        terr: Territories, entry: _Fed, spot: Spot, periods: Iterable[Period]
-    ) -> list[tuple[Scope, Period | None]]:
+    def _scopes(terr: Territories, entry: _Fed, spot: Spot) -> list[Scope]:
+        """The territories whose values a fact at ``spot`` can move for this indicator."""
         _, ambito, comune = spot
         # Another ambito's indicator changes only where both ambiti are summed (distretto…).
         if entry.indicator.ambito_code in (None, ambito):
-            scopes = _territories_of(terr, ambito, comune)
-        else:
-            scopes = [terr.scope(a) for a in terr.ancestors(ambito)]
-        periods = list(periods)
-        return (
-            [(sc, p) for sc in scopes for p in periods]
-            if periods
-            else [(sc, None) for sc in scopes]
-        )
+            return _territories_of(terr, ambito, comune)
+        return [terr.scope(a) for a in terr.ancestors(ambito)]
 
     async def add(self, spot: Spot, fact: NewFact) -> None:
         self.added.append((spot, fact))
         for entry in self.fed.values():
-            if entry.kept and entry.compiled is not None and spot in entry.spots:
+            if entry.kept and spot in entry.spots:  # kept implies compiled
+                assert entry.compiled is not None
                 await rollup.apply_fact(
                     self.session, entry.compiled, entry.indicator.indicator_id, *fact
                 )
@@ -432,9 +422,9 @@ class Refresh:
                 periods = {
                     p.label: p for d in days.get(case_id, []) for p in periods_containing(d, cycles)
                 }
-                for scope, period in self._scopes(self.terr, entry, spot, periods.values()):
-                    assert period is not None
-                    cells[(scope.code, period.label)] = (scope, period)
+                for scope in self._scopes(self.terr, entry, spot):
+                    for period in periods.values():
+                        cells[(scope.code, period.label)] = (scope, period)
             if not cells:
                 continue
             todo = list(cells.values())
