@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,7 +62,7 @@ class BatchConsumer(EventConsumer):
                 group = records[i : i + self.batch_size]
                 outcomes = await self._process_group(group)
                 if outcomes is None:
-                    done, committed = await self._one_by_one(tp, group, stop)
+                    done, committed = await self.handle_each(tp, group, stop)
                     handled += done
                     if done < len(group) and stop.is_set():
                         return handled
@@ -75,24 +75,6 @@ class BatchConsumer(EventConsumer):
                 if not committed:
                     break  # the partition went to another member: it starts from the commit
         return handled
-
-    async def _one_by_one(
-        self, tp: TopicPartition, group: list[ConsumerRecord[Any, Any]], stop: asyncio.Event
-    ) -> tuple[int, bool]:
-        """The base class's path: (records handled, whether every offset commit went through)."""
-        done = 0
-        for record in group:
-            if stop.is_set():
-                return done, True
-            outcome = await self._process(record, stop)
-            if outcome is None:  # stopping while retrying: do not commit
-                return done, True
-            if self.after_commit is not None:
-                await self.after_commit(record, outcome)
-            done += 1
-            if not await self.commit(tp, record.offset + 1):
-                return done, False
-        return done, True
 
     async def _process_group(self, group: list[ConsumerRecord[Any, Any]]) -> list[Outcome] | None:
         """The outcome of each record when the whole group was handled and committed in one

@@ -152,18 +152,31 @@ class EventConsumer:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
         handled = 0
         for tp, records in batches.items():
-            for record in records:
-                if stop.is_set():
-                    return handled
-                outcome = await self._process(record, stop)
-                if outcome is None:  # stopping while retrying: do not commit
-                    return handled
-                if self.after_commit is not None:
-                    await self.after_commit(record, outcome)
-                handled += 1
-                if not await self.commit(tp, record.offset + 1):
-                    break  # the partition went to another member: it starts from the commit
+            done, _ = await self.handle_each(tp, records, stop)
+            handled += done
+            if stop.is_set():
+                return handled
         return handled
+
+    async def handle_each(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], stop: asyncio.Event
+    ) -> tuple[int, bool]:
+        """Handles a partition's records one by one, committing each offset after its
+        transaction: (records handled, False when a commit was refused because the partition
+        went to another member, which starts from the last commit)."""
+        done = 0
+        for record in records:
+            if stop.is_set():
+                return done, True
+            outcome = await self._process(record, stop)
+            if outcome is None:  # stopping while retrying: do not commit
+                return done, True
+            if self.after_commit is not None:
+                await self.after_commit(record, outcome)
+            done += 1
+            if not await self.commit(tp, record.offset + 1):
+                return done, False
+        return done, True
 
     async def commit(self, tp: TopicPartition, offset: int) -> bool:
         """Commits ``offset`` (the handler's transaction has committed). False when the group
