@@ -27,7 +27,7 @@ if [ -z "$service" ] || [ ! -f "$app/services/$service/alembic.ini" ]; then
 fi
 
 case "$mode" in
-  api)     exec uvicorn "pdz_${service}.main:app" --host 0.0.0.0 --port "${PDZ_HTTP_PORT:-8000}" "$@" ;;
+  api)     exec uvicorn "pdz_${service}.main:app" --http pdz_shared.serving:HttpProtocol --host 0.0.0.0 --port "${PDZ_HTTP_PORT:-8000}" "$@" ;;
   worker)  exec python -m "pdz_${service}.worker" "$@" ;;
   migrate) exec alembic -c "$app/services/${service}/alembic.ini" upgrade head "$@" ;;
   wait-migrations)

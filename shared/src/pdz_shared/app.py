@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pdz_shared import heap
 from pdz_shared.auth import CurrentPrincipal, TokenVerifier
 from pdz_shared.db import make_engine, make_pool, make_session_factory
 from pdz_shared.errors import (
@@ -178,9 +179,11 @@ class BodyLimitMiddleware:
                 if received > self.max_bytes:
                     raise _Refused(too_large=True)
                 if json_body and chunk:
-                    if _NUL_IN_JSON.search(tail + chunk):
+                    seen = tail + chunk
+                    # memchr-fast tests first: the pattern itself costs ~50 ns a byte
+                    if (b"\x00" in seen or b"\\u0000" in seen) and _NUL_IN_JSON.search(seen):
                         raise _Refused(too_large=False)
-                    tail = (tail + chunk)[-64:]
+                    tail = seen[-64:]
             return message
 
         try:
@@ -349,6 +352,7 @@ def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastA
             )
         for hook in spec.on_startup:
             await hook(app)
+        heap.settle()
         try:
             yield
         finally:

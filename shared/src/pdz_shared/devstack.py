@@ -78,6 +78,8 @@ class Stack:
             "PDZ_LOG_JSON": os.environ.get("PDZ_LOG_JSON", "false"),
             # ModI (PDND vouchers, Agid-JWT-Signature) is off in the devstack unless configured.
             "PDZ_MODI_ENABLED": os.environ.get("PDZ_MODI_ENABLED", "false"),
+            # tansu answers a fetch only when its wait is over, not when a record arrives.
+            "PDZ_KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("PDZ_KAFKA_FETCH_MAX_WAIT_MS", "20"),
         }
         for svc, url in self.database_urls.items():
             env[f"PDZ_{svc.upper()}_DATABASE_URL"] = url
@@ -254,6 +256,8 @@ def uvicorn(app: str, port: int) -> list[str]:
         "--no-access-log",
         "--log-level",
         "warning",
+        "--http",
+        "pdz_shared.serving:HttpProtocol",
     ]
 
 

@@ -37,6 +37,14 @@ class CommonSettings(BaseSettings):
         description="Consumer group session timeout: how long a dead consumer keeps its "
         "partitions before the group hands them to another (heartbeat every tenth of it)",
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        500,
+        ge=5,
+        le=5_000,
+        description="Longest a consumer's fetch waits for new records. Kafka answers as soon "
+        "as a record arrives, so this only bounds an idle wait; the embedded tansu broker "
+        "waits it out, so the devstack sets 20 (else each hop adds up to this much latency)",
+    )
     kafka_client_prefix: str = "pdz"
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="SASL_SSL for the Strimzi listener (deploy/README.md)"

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 import structlog
 
+from pdz_shared import heap
 from pdz_shared.db import SessionFactory, make_engine, make_session_factory
 from pdz_shared.events.kafka import KafkaConfig, ensure_topics
 from pdz_shared.events.outbox import OutboxRelay
@@ -75,6 +76,7 @@ async def run_worker(
             retention=timedelta(hours=common.outbox_retention_hours),
         )
         tasks.append(asyncio.create_task(supervise(outbox, stop), name=outbox.name))
+    heap.settle()
     log.info("worker.started", tasks=[c.name for c in built], relay=relay, role=role)
     try:
         done, _ = await asyncio.wait(

@@ -22,6 +22,7 @@ class KafkaConfig:
     client_id: str = "pdz"
     idempotence: bool = False
     session_timeout_ms: int = 10_000
+    fetch_max_wait_ms: int = 500
     # security_protocol, ssl_context, sasl_* keyword arguments of every aiokafka client
     security: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
@@ -32,6 +33,7 @@ class KafkaConfig:
             client_id=f"{settings.kafka_client_prefix}-{client_id}",
             idempotence=settings.kafka_idempotence,
             session_timeout_ms=settings.kafka_session_timeout_ms,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             security=security_kwargs(settings),
         )
 
@@ -80,6 +82,7 @@ def make_consumer(cfg: KafkaConfig, *topics: str, group_id: str | None) -> AIOKa
         session_timeout_ms=cfg.session_timeout_ms,
         heartbeat_interval_ms=max(cfg.session_timeout_ms // 10, 100),
         max_poll_records=500,
+        fetch_max_wait_ms=cfg.fetch_max_wait_ms,
         **cfg.security,
     )
 
