@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,28 +52,37 @@ class BatchConsumer(EventConsumer):
         self.group_handlers = group_handlers
 
     async def poll_once(self, stop: asyncio.Event, *, timeout_ms: int = 500) -> int:
+        """Handles what one poll fetched, in groups that may span partitions: each partition's
+        records stay in order (and a key never spans partitions), and a poll costs one
+        transaction and one offset commit per ``batch_size`` records rather than at least one
+        per partition. Handling a poll's records partition after partition made the next poll
+        wait for all of those transactions: records waited about two such rounds."""
         assert self._consumer is not None, "start() first"
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
+        fetched = [(tp, record) for tp, records in batches.items() for record in records]
         handled = 0
-        for tp, records in batches.items():
-            for i in range(0, len(records), self.batch_size):
-                if stop.is_set():
-                    return handled
-                group = records[i : i + self.batch_size]
-                outcomes = await self._process_group(group)
-                if outcomes is None:
-                    done, committed = await self.handle_each(tp, group, stop)
+        for i in range(0, len(fetched), self.batch_size):
+            if stop.is_set():
+                return handled
+            chunk = fetched[i : i + self.batch_size]
+            parts: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
+            for tp, record in chunk:
+                parts.setdefault(tp, []).append(record)
+            group = [record for _, record in chunk]
+            outcomes = await self._process_group(group)
+            if outcomes is None:
+                for tp, records in parts.items():
+                    done, committed = await self.handle_each(tp, records, stop)
                     handled += done
-                    if done < len(group) and stop.is_set():
+                    if not committed or (done < len(records) and stop.is_set()):
                         return handled
-                else:
-                    if self.after_commit is not None:
-                        for record, outcome in zip(group, outcomes, strict=True):
-                            await self.after_commit(record, outcome)
-                    handled += len(group)
-                    committed = await self.commit(tp, group[-1].offset + 1)
-                if not committed:
-                    break  # the partition went to another member: it starts from the commit
+                continue
+            if self.after_commit is not None:
+                for record, outcome in zip(group, outcomes, strict=True):
+                    await self.after_commit(record, outcome)
+            handled += len(group)
+            if not await self.commit({tp: rs[-1].offset + 1 for tp, rs in parts.items()}):
+                return handled  # a rebalance: the partitions' new owners start from the commit
         return handled
 
     async def _process_group(self, group: list[ConsumerRecord[Any, Any]]) -> list[Outcome] | None:

@@ -174,20 +174,23 @@ class EventConsumer:
             if self.after_commit is not None:
                 await self.after_commit(record, outcome)
             done += 1
-            if not await self.commit(tp, record.offset + 1):
+            if not await self.commit({tp: record.offset + 1}):
                 return done, False
         return done, True
 
-    async def commit(self, tp: TopicPartition, offset: int) -> bool:
-        """Commits ``offset`` (the handler's transaction has committed). False when the group
-        rebalanced meanwhile (a member left, or the broker restarted and lost the group): the
-        partition's new owner starts from the last commit and the inbox drops what was already
-        handled, so nothing is lost or done twice; this consumer goes on polling."""
+    async def commit(self, offsets: dict[TopicPartition, int]) -> bool:
+        """Commits the next offset of each partition (the handlers' transaction has committed).
+        False when the group rebalanced meanwhile (a member left, or the broker restarted and
+        lost the group): the partitions' new owners start from the last commit and the inbox
+        drops what was already handled, so nothing is lost or done twice; this consumer goes on
+        polling."""
         assert self._consumer is not None
         try:
-            await self._consumer.commit({tp: offset})
+            await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
-            self.log.warning("consumer.commit_refused", partition=str(tp), error=repr(exc))
+            self.log.warning(
+                "consumer.commit_refused", partitions=[str(tp) for tp in offsets], error=repr(exc)
+            )
             return False
         return True
 
