@@ -103,9 +103,11 @@ def bundle_factory(run: str, first: int = 0) -> Any:
     return make
 
 
-async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
+async def intake_rate(server_url: str, quick: bool, api_pid: int | None = None) -> dict[str, Any]:
     """Discharges accepted per second: casework vs a bare FastAPI + asyncpg endpoint, both
-    driven by the same keep-alive client; then how fast the accepted ones became cases."""
+    driven by the same keep-alive client; then how fast the accepted ones became cases. With
+    ``api_pid`` (the casework API process), also the CPU each API process spent per request:
+    the part of the figure that does not depend on what else runs on the machine."""
     import subprocess
     import sys
 
@@ -122,11 +124,13 @@ async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
     )
     await _wait_processed(asst, timeout=60)
     started = time.monotonic()
+    api_cpu = cpu_seconds(api_pid) if api_pid else 0.0
     casework = await closed_loop(
         CASEWORK_PORT,
         [http_request("POST", "/v1/discharges", b, headers) for b in bodies],
         concurrency=concurrency,
     )
+    api_cpu = cpu_seconds(api_pid) - api_cpu if api_pid else 0.0
     drained = await _wait_processed(asst, timeout=600)
     processed_seconds = time.monotonic() - started
 
@@ -158,17 +162,23 @@ async def intake_rate(server_url: str, quick: bool) -> dict[str, Any]:
             [http_request("POST", "/intake", warm(i), plain) for i in range(50)],
             concurrency=4,
         )
+        base_cpu = cpu_seconds(base.pid)
         baseline = await closed_loop(
             port,
             [http_request("POST", "/intake", b, plain) for b in bodies],
             concurrency=concurrency,
         )
+        base_cpu = cpu_seconds(base.pid) - base_cpu
     finally:
         base.terminate()
         base.wait()
     return {
         "casework": casework.summary(),
         "baseline": baseline.summary(),
+        "api_cpu_ms_per_request": {
+            "casework": round(api_cpu * 1000 / total, 3) if api_pid else None,
+            "baseline": round(base_cpu * 1000 / total, 3),
+        },
         "cases_opened": {
             "all_processed": drained,
             "seconds_from_first_request": round(processed_seconds, 2),

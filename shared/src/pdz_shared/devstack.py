@@ -80,6 +80,8 @@ class Stack:
             "PDZ_MODI_ENABLED": os.environ.get("PDZ_MODI_ENABLED", "false"),
             # tansu answers a fetch only when its wait is over, not when a record arrives.
             "PDZ_KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("PDZ_KAFKA_FETCH_MAX_WAIT_MS", "20"),
+            # All on one machine: the APIs first, the workers' backlog right after.
+            "PDZ_WORKER_NICE": os.environ.get("PDZ_WORKER_NICE", "10"),
         }
         for svc, url in self.database_urls.items():
             env[f"PDZ_{svc.upper()}_DATABASE_URL"] = url

@@ -46,6 +46,14 @@ class CommonSettings(BaseSettings):
         "waits it out, so the devstack sets 20 (else each hop adds up to this much latency)",
     )
     kafka_client_prefix: str = "pdz"
+    worker_nice: int = Field(
+        0,
+        ge=0,
+        le=19,
+        description="CPU niceness of worker processes (relays, consumers, schedulers). Where "
+        "they share CPUs with the APIs (the devstack: 10), the APIs that answer hospitals and "
+        "comuni come first and the background work catches up right after",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="SASL_SSL for the Strimzi listener (deploy/README.md)"
     )

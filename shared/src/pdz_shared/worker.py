@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
@@ -135,4 +136,6 @@ def worker_main(
         help="relay: the outbox relay only; tasks: consumers and schedulers only; all: both",
     )
     role: Role = parser.parse_args().role
+    if nice := common_settings().worker_nice:
+        os.nice(nice)
     asyncio.run(run_worker(service, settings, consumers, produces=topics_of(service), role=role))
