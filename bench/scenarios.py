@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import closed_loop, exchange, http_request, open_loop
+from bench.load import LoadResult, closed_loop, exchange, http_request, open_loop
 from bench.measure import cpu_seconds, percentile
 from pdz_shared import devinfra
 from pdz_shared.auth import mint_token
@@ -103,11 +103,19 @@ def bundle_factory(run: str, first: int = 0) -> Any:
     return make
 
 
-async def intake_rate(server_url: str, quick: bool, api_pid: int | None = None) -> dict[str, Any]:
+async def intake_rate(
+    server_url: str,
+    quick: bool,
+    api_pid: int | None = None,
+    background: list[int] | None = None,
+) -> dict[str, Any]:
     """Discharges accepted per second: casework vs a bare FastAPI + asyncpg endpoint, both
     driven by the same keep-alive client; then how fast the accepted ones became cases. With
     ``api_pid`` (the casework API process), also the CPU each API process spent per request:
-    the part of the figure that does not depend on what else runs on the machine."""
+    the part of the figure that does not depend on what else runs on the machine. With
+    ``background`` (the worker processes), a second burst while they are stopped (SIGSTOP):
+    the endpoint alone, as the baseline runs; the stopped workers then catch up."""
+    import signal
     import subprocess
     import sys
 
@@ -123,16 +131,33 @@ async def intake_rate(server_url: str, quick: bool, api_pid: int | None = None) 
         concurrency=4,
     )
     await _wait_processed(asst, timeout=60)
+
+    async def burst(bundles: list[bytes]) -> tuple[LoadResult, float]:
+        cpu = cpu_seconds(api_pid) if api_pid else 0.0
+        result = await closed_loop(
+            CASEWORK_PORT,
+            [http_request("POST", "/v1/discharges", b, headers) for b in bundles],
+            concurrency=concurrency,
+        )
+        used = cpu_seconds(api_pid) - cpu if api_pid else float("nan")
+        return result, used * 1000 / len(bundles)
+
     started = time.monotonic()
-    api_cpu = cpu_seconds(api_pid) if api_pid else 0.0
-    casework = await closed_loop(
-        CASEWORK_PORT,
-        [http_request("POST", "/v1/discharges", b, headers) for b in bodies],
-        concurrency=concurrency,
-    )
-    api_cpu = cpu_seconds(api_pid) - api_cpu if api_pid else 0.0
+    casework, api_ms = await burst(bodies)
     drained = await _wait_processed(asst, timeout=600)
     processed_seconds = time.monotonic() - started
+    alone: dict[str, Any] = {}
+    if background:
+        more = bundle_factory(uuid.uuid4().hex[:6], first=2_000_000)
+        for pid in background:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            result, alone_ms = await burst([more(i) for i in range(total)])
+        finally:
+            for pid in background:
+                os.kill(pid, signal.SIGCONT)
+        alone = {**result.summary(), "api_cpu_ms_per_request": round(alone_ms, 3)}
+        alone["caught_up"] = await _wait_processed(asst, timeout=600)
 
     port = devinfra.free_port()
     base = subprocess.Popen(  # noqa: S603, ASYNC220
@@ -176,9 +201,10 @@ async def intake_rate(server_url: str, quick: bool, api_pid: int | None = None) 
         "casework": casework.summary(),
         "baseline": baseline.summary(),
         "api_cpu_ms_per_request": {
-            "casework": round(api_cpu * 1000 / total, 3) if api_pid else None,
+            "casework": round(api_ms, 3) if api_pid else None,
             "baseline": round(base_cpu * 1000 / total, 3),
         },
+        "casework_workers_stopped": alone,
         "cases_opened": {
             "all_processed": drained,
             "seconds_from_first_request": round(processed_seconds, 2),
