@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -23,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart
+from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart, pairing
 from pdz_indicators.values.periods import Period
 from pdz_shared.db import utcnow
 
@@ -126,8 +127,10 @@ class Rollup:
         parts: list[tuple[list[Leaf], Sums]] = []
         for part in c.sum_parts:
             sums = cls._sums(part)
-            for row in (await session.execute(part.by_ambiti, {"r_ambiti": ambiti})).mappings():
-                sums.add(row)
+            async with scanning(session):
+                found = await session.execute(part.by_ambiti, {"r_ambiti": ambiti})
+                for row in found.mappings():
+                    sums.add(row)
             parts.append((part.leaves, sums))
         return cls(parts)
 
@@ -191,6 +194,26 @@ class Rollup:
                 watermark = w
         out["w"] = watermark.isoformat() if watermark is not None else None
         return out
+
+
+SCAN_WORK_MEM = "32MB"
+
+
+@asynccontextmanager
+async def scanning(session: AsyncSession) -> AsyncIterator[None]:
+    """Settings for a statement that reads the facts of whole ambiti, restored after it (in
+    this transaction): memory enough to group (or sort a case's facts) in memory rather than
+    spill a sort of every row to disk, and no JIT compilation (seconds for such plans,
+    more than it saves)."""
+    old = (await session.execute(_SETTINGS)).one()
+    await session.execute(_SET, {"w": SCAN_WORK_MEM, "j": "off"})
+    yield
+    # Not on an error: the transaction is aborted, and its settings go with it.
+    await session.execute(_SET, {"w": old[0], "j": old[1]})
+
+
+_SETTINGS = text("SELECT current_setting('work_mem'), current_setting('jit')")
+_SET = text("SELECT set_config('work_mem', :w, true), set_config('jit', :j, true)")
 
 
 def _json(
@@ -321,32 +344,29 @@ async def load_many(
             "WHERE f.fact_type = ANY(:r_types) AND f.ambito_code = ANY(:r_ambiti) "
             "GROUP BY 1, 2, 3, 4"
         )
-        rows = list((await session.execute(_bind(sql, params, kinds))).mappings())
+        async with scanning(session):
+            rows = list((await session.execute(_bind(sql, params, kinds))).mappings())
     # Averages with the same start and end facts: one pairing of the facts for all of them.
-    pairs: dict[tuple[str, str], list[str]] = {}
+    pairs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    reads_start: set[tuple[str, str]] = set()
     for j, c in enumerate(formulas):
         for part in c.sum_parts:
             if part.average and part.start:
                 people = part.leaves[0]
                 cond = re.sub(r"(?<!:):(x\d+)\b", rf":j{j}\1", people.cond)
                 pairs.setdefault((part.start, part.fact), []).append(
-                    f", count(*) FILTER (WHERE {cond}) AS j{j}_n_{people.name}"
-                    f", sum({_DAYS}) FILTER (WHERE {cond}) AS j{j}_d_{people.name}"
+                    (f"j{j}_n_{people.name}", f"j{j}_d_{people.name}", cond)
                 )
+                if people.reads_start:
+                    reads_start.add((part.start, part.fact))
     paired: dict[tuple[str, str], list[Any]] = {}
     for (start, end), columns in pairs.items():
-        sql = (
-            f"SELECT e.ambito_code AS a, e.comune_code AS k, {_MONTH.format(x='e')}"
-            f"{''.join(columns)} FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs "
-            "FROM fact s0 WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id "
-            f"AND {_LOCAL_DAY.format(x='s0')} <= {_LOCAL_DAY.format(x='e')} "
-            "ORDER BY s0.fact_at DESC LIMIT 1) s "
-            "WHERE e.fact_type = :r_end AND e.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3"
-        )
+        sql = pairing(columns, (start, end) in reads_start)
         more = {"r_start": start, "r_end": end}
         more_kinds: dict[str, TypeEngine[Any]] = {"r_start": String(), "r_end": String()}
-        result = await session.execute(_bind(sql, {**params, **more}, {**kinds, **more_kinds}))
-        paired[(start, end)] = list(result.mappings().all())
+        async with scanning(session):
+            result = await session.execute(_bind(sql, {**params, **more}, {**kinds, **more_kinds}))
+            paired[(start, end)] = list(result.mappings().all())
     out: list[Rollup] = []
     for j, c in enumerate(formulas):
         parts: list[tuple[list[Leaf], Sums]] = []
@@ -366,11 +386,6 @@ async def load_many(
             parts.append((part.leaves, sums))
         out.append(Rollup(parts))
     return out
-
-
-_MONTH = "CAST(date_trunc('month', {x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE) AS m"
-_LOCAL_DAY = "CAST(({x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE)"
-_DAYS = f"{_LOCAL_DAY.format(x='e')} - {_LOCAL_DAY.format(x='s')}"
 
 
 def _bind(sql: str, params: dict[str, Any], kinds: dict[str, TypeEngine[Any]]) -> TextClause:
