@@ -19,7 +19,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, TextClause, bindparam, text
+from sqlalchemy import String, TextClause, Uuid, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -236,6 +236,14 @@ async def state(session: AsyncSession, indicator_id: uuid.UUID) -> tuple[str, se
     return (row[0], set(row[1])) if row else None
 
 
+async def states(
+    session: AsyncSession, indicator_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, set[str]]]:
+    """:func:`state` of several indicators, in one read."""
+    rows = await session.execute(_GET_STATES, {"i": indicator_ids})
+    return {row[0]: (row[1], set(row[2])) for row in rows}
+
+
 async def apply_fact(
     session: AsyncSession,
     c: Compiled,
@@ -243,9 +251,10 @@ async def apply_fact(
     fact_id: int,
     fact_type: str,
     case_id: uuid.UUID,
-) -> None:
-    """Adds one new fact to the kept sums: its own row to its type's part, and to an average
-    the change of its case's pairs (a new start fact can pair with the case's end facts)."""
+) -> list[dict[str, Any]]:
+    """What one new fact adds to the kept sums: its own row to its type's part, and to an
+    average the change of its case's pairs (a new start fact can pair with the case's end
+    facts). Rows for :func:`add_rows`, to store before the sums are read."""
     rows: list[dict[str, Any]] = []
     for i, part in enumerate(c.sum_parts):
         if not part.average:
@@ -269,8 +278,29 @@ async def apply_fact(
         for (a, k, m), (n, d) in delta.items():
             if n or d:
                 rows.append(_json(indicator_id, i, a, k, m, [n, d]))
-    if rows:
-        await session.execute(_UPSERT, {"rows": rows})
+    return rows
+
+
+async def add_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Adds rows of :func:`apply_fact` (of any facts and indicators) to the kept sums, in one
+    statement: rows with the same key summed first (a statement updates a row once)."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["indicator_id"], row["part"], row["ambito_code"], row["comune_code"])
+        have = merged.get((*key, row["month"]))
+        if have is None:
+            merged[(*key, row["month"])] = {**row, "v": list(row["v"])}
+            continue
+        have["n"] += row["n"]
+        have["v"] = [x + y for x, y in zip(have["v"], row["v"], strict=True)]
+        if row["w"] is not None and (have["w"] is None or _at(row["w"]) > _at(have["w"])):
+            have["w"] = row["w"]
+    if merged:
+        await session.execute(_UPSERT, {"rows": list(merged.values())})
+
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
 
 
 _UPSERT = text(
@@ -310,6 +340,10 @@ _STATE = text(
     "formula = excluded.formula, ambiti = excluded.ambiti, built_at = excluded.built_at"
 ).bindparams(bindparam("a", type_=ARRAY(String())))
 _GET_STATE = text("SELECT formula, ambiti FROM indicator_fact_sum_state WHERE indicator_id = :i")
+_GET_STATES = text(
+    "SELECT indicator_id, formula, ambiti FROM indicator_fact_sum_state "
+    "WHERE indicator_id = ANY(:i)"
+).bindparams(bindparam("i", type_=ARRAY(Uuid())))
 
 
 async def load_many(

@@ -10,8 +10,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import any_, bindparam, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import String, any_, bindparam, cast, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -327,6 +327,27 @@ async def _indicators_for(
     return list((await session.execute(q)).scalars().all())
 
 
+async def _indicators_fed_by(session: AsyncSession, fact_types: list[str]) -> list[Indicator]:
+    """The indicators with a formula over any of ``fact_types``, in one read."""
+    q = select(Indicator).where(
+        col(Indicator.formula).is_not(None),
+        col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
+    )
+    return list((await session.execute(q)).scalars().all())
+
+
+async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
+    """:func:`lock_indicator` of each, in this order, in one statement."""
+    keys = [f"indicator:{i.indicator_id}" for i in indicators]
+    await session.execute(_LOCK_MANY, {"k": keys})
+
+
+_LOCK_MANY = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))) "
+    "FROM unnest(CAST(:k AS TEXT[])) AS k(key)"
+).bindparams(bindparam("k", type_=ARRAY(String())))
+
+
 def _territories_of(terr: Territories, ambito: str | None, comune: str | None) -> list[Scope]:
     scopes: list[Scope] = []
     if comune:
@@ -358,9 +379,16 @@ class Refresh:
     came one by one), and :meth:`finish` computes each indicator's cells that any of them can
     move once, and judges its targets once."""
 
-    def __init__(self, session: AsyncSession, terr: Territories, fed: dict[uuid.UUID, _Fed]):
-        self.session, self.terr, self.fed = session, terr, fed
+    def __init__(
+        self,
+        session: AsyncSession,
+        terr: Territories,
+        fed: dict[uuid.UUID, _Fed],
+        plans: dict[uuid.UUID, Plan],
+    ):
+        self.session, self.terr, self.fed, self.plans = session, terr, fed, plans
         self.added: list[tuple[Spot, NewFact]] = []
+        self.sums: list[dict[str, Any]] = []  # rows for the kept sums, stored before reading
 
     @classmethod
     async def begin(cls, session: AsyncSession, spots: Iterable[Spot]) -> Refresh:
@@ -368,25 +396,32 @@ class Refresh:
         await lock_definitions(session, exclusive=False)
         terr = await Territories.load(session)
         fed: dict[uuid.UUID, _Fed] = {}
-        for fact_type in sorted({s[0] for s in spots}):
-            for indicator in await _indicators_for(session, None, fact_type):
-                entry = fed.setdefault(
-                    indicator.indicator_id, _Fed(indicator, _compiled(indicator), False, [])
-                )
-                entry.spots += [s for s in spots if s[0] == fact_type]
+        types = sorted({s[0] for s in spots})
+        for indicator in await _indicators_fed_by(session, types):
+            entry = _Fed(indicator, _compiled(indicator), False, [])
+            entry.spots = [s for s in spots if s[0] in indicator.fact_types]
+            fed[indicator.indicator_id] = entry
+        if not fed:
+            return cls(session, terr, fed, {})
+        await lock_indicators(session, [fed[i].indicator for i in sorted(fed)])
+        states = await rollup.states(session, [i for i in sorted(fed) if fed[i].compiled])
         for indicator_id in sorted(fed):
             entry = fed[indicator_id]
-            await lock_indicator(session, entry.indicator)
             if entry.compiled is None:
                 continue
-            state = await rollup.state(session, indicator_id)
+            state = states.get(indicator_id)
             ambiti = {
                 a for s in entry.spots for sc in cls._scopes(terr, entry, s) for a in sc.ambiti
             }
             entry.kept = (
                 state is not None and state[0] == entry.indicator.formula and state[1] >= ambiti
             )
-        return cls(session, terr, fed)
+        plan_ids = sorted({e.indicator.plan_id for e in fed.values() if e.indicator.plan_id})
+        plans: dict[uuid.UUID, Plan] = {}
+        if plan_ids:
+            found = await session.execute(select(Plan).where(col(Plan.plan_id).in_(plan_ids)))
+            plans = {p.plan_id: p for p in found.scalars()}
+        return cls(session, terr, fed, plans)
 
     @staticmethod
     def _scopes(terr: Territories, entry: _Fed, spot: Spot) -> list[Scope]:
@@ -402,7 +437,7 @@ class Refresh:
         for entry in self.fed.values():
             if entry.kept and spot in entry.spots:  # kept implies compiled
                 assert entry.compiled is not None
-                await rollup.apply_fact(
+                self.sums += await rollup.apply_fact(
                     self.session, entry.compiled, entry.indicator.indicator_id, *fact
                 )
 
@@ -411,10 +446,13 @@ class Refresh:
         periods a new fact can move: its own, and its case's for averages)."""
         from pdz_indicators.targets import service as targets
 
+        await rollup.add_rows(self.session, self.sums)
+        self.sums = []
         for indicator_id in sorted(self.fed):
             entry = self.fed[indicator_id]
             indicator = entry.indicator
-            cycles = await _cycles(self.session, indicator)
+            plan = self.plans.get(indicator.plan_id) if indicator.plan_id else None
+            cycles = [(plan.cycle_start_year, plan.cycle_end_year)] if plan else []
             cells: dict[tuple[str, str], tuple[Scope, Period]] = {}
             for spot, (_, _, case_id) in self.added:
                 if spot not in entry.spots:
@@ -443,7 +481,7 @@ class Refresh:
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
-                await targets.judge_indicator(self.session, indicator, self.terr)
+                await targets.judge_indicator(self.session, indicator, self.terr, plan)
 
 
 async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
