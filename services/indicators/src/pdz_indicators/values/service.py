@@ -448,6 +448,7 @@ class Refresh:
 
         await rollup.add_rows(self.session, self.sums)
         self.sums = []
+        judged: list[Indicator] = []
         for indicator_id in sorted(self.fed):
             entry = self.fed[indicator_id]
             indicator = entry.indicator
@@ -481,7 +482,8 @@ class Refresh:
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
-                await targets.judge_indicator(self.session, indicator, self.terr, plan)
+                judged.append(indicator)
+        await targets.judge_indicators(self.session, judged, self.terr, self.plans)
 
 
 async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
@@ -596,7 +598,7 @@ async def recompute_many(
             session, indicator, cells[k], set_based=True, keep=False, sums=loaded_sums
         )
         n += len(cells[k])
-        await targets.judge_indicator(session, indicator, terr)
+    await targets.judge_indicators(session, todo, terr)
     return n
 
 
