@@ -145,13 +145,28 @@ class Rollup:
     ) -> Rollup:
         """From the sums kept in ``indicator_fact_sum``: PostgreSQL adds up each ambito's
         comuni per month; only ``comuni``'s own rows come one by one."""
-        parts = [(part.leaves, cls._sums(part)) for part in c.sum_parts]
-        width = max((len(sums.columns) for _, sums in parts), default=0)
-        rows = await session.execute(_stored(width), {"i": indicator_id, "a": ambiti, "k": comuni})
-        for part, a, k, m, n, w, *v in rows:
-            sums = parts[part][1]
+        return (await cls.stored_many(session, {indicator_id: c}, ambiti, comuni))[indicator_id]
+
+    @classmethod
+    async def stored_many(
+        cls,
+        session: AsyncSession,
+        formulas: dict[uuid.UUID, Compiled],
+        ambiti: list[str],
+        comuni: list[str],
+    ) -> dict[uuid.UUID, Rollup]:
+        """:meth:`stored` of several indicators (by id, their formulas) in one read."""
+        if not formulas:
+            return {}
+        out = {
+            i: [(part.leaves, cls._sums(part)) for part in c.sum_parts] for i, c in formulas.items()
+        }
+        width = max((len(sums.columns) for parts in out.values() for _, sums in parts), default=0)
+        params = {"i": list(formulas), "a": ambiti, "k": comuni}
+        for i, part, a, k, m, n, w, *v in await session.execute(_stored(width), params):
+            sums = out[i][part][1]
             sums.put(a, k or None, k is not None, m, n, w, [int(x) for x in v[: len(sums.columns)]])
-        return cls(parts)
+        return {i: cls(parts) for i, parts in out.items()}
 
     async def save(
         self,
@@ -323,14 +338,17 @@ def _stored(width: int) -> TextClause:
     sums = "".join(f", sum(v[{j}])" for j in range(1, width + 1))
     cols = "".join(f", v[{j}]" for j in range(1, width + 1))
     sql = (
-        f"SELECT part, ambito_code, NULL AS k, month, sum(n), max(w){sums} "
-        "FROM indicator_fact_sum WHERE indicator_id = :i AND ambito_code = ANY(:a) "
-        "GROUP BY part, ambito_code, month UNION ALL "
-        f"SELECT part, ambito_code, comune_code, month, n, w{cols} FROM indicator_fact_sum "
-        "WHERE indicator_id = :i AND ambito_code = ANY(:a) AND comune_code = ANY(:k)"
+        f"SELECT indicator_id, part, ambito_code, NULL AS k, month, sum(n), max(w){sums} "
+        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
+        "GROUP BY indicator_id, part, ambito_code, month UNION ALL "
+        f"SELECT indicator_id, part, ambito_code, comune_code, month, n, w{cols} "
+        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
+        "AND comune_code = ANY(:k)"
     )
     return text(sql).bindparams(
-        bindparam("a", type_=ARRAY(String())), bindparam("k", type_=ARRAY(String()))
+        bindparam("i", type_=ARRAY(Uuid())),
+        bindparam("a", type_=ARRAY(String())),
+        bindparam("k", type_=ARRAY(String())),
     )
 
 

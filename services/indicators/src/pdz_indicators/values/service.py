@@ -449,6 +449,7 @@ class Refresh:
         await rollup.add_rows(self.session, self.sums)
         self.sums = []
         judged: list[Indicator] = []
+        todo: dict[uuid.UUID, list[tuple[Scope, Period]]] = {}
         for indicator_id in sorted(self.fed):
             entry = self.fed[indicator_id]
             indicator = entry.indicator
@@ -464,21 +465,27 @@ class Refresh:
                 for scope in self._scopes(self.terr, entry, spot):
                     for period in periods.values():
                         cells[(scope.code, period.label)] = (scope, period)
-            if not cells:
-                continue
-            todo = list(cells.values())
-            sums: Rollup | None = None
-            if entry.compiled is not None and indicator.formula:
-                ambiti = sorted({a for scope, _ in todo for a in scope.ambiti})
-                if entry.kept:
-                    comuni = sorted({scope.comune for scope, _ in todo if scope.comune})
-                    sums = await Rollup.stored(
-                        self.session, entry.compiled, indicator_id, ambiti, comuni
-                    )
-                else:  # not kept, or kept for other ambiti or another formula: from the facts
-                    sums = await Rollup.load(self.session, entry.compiled, ambiti)
-                    await sums.save(self.session, indicator_id, indicator.formula, ambiti)
-            await compute_cells(self.session, indicator, todo, keep=False, sums=sums)
+            if cells:
+                todo[indicator_id] = list(cells.values())
+        # The kept sums of all the indicators that keep them, in one read.
+        kept = {i: self.fed[i].compiled for i in todo if self.fed[i].kept}
+        every = [cell for i in kept for cell in todo[i]]
+        stored = await Rollup.stored_many(
+            self.session,
+            {i: c for i, c in kept.items() if c is not None and self.fed[i].indicator.formula},
+            sorted({a for scope, _ in every for a in scope.ambiti}),
+            sorted({scope.comune for scope, _ in every if scope.comune}),
+        )
+        for indicator_id, cells_of in todo.items():
+            entry = self.fed[indicator_id]
+            indicator = entry.indicator
+            sums: Rollup | None = stored.get(indicator_id)
+            if sums is None and entry.compiled is not None and indicator.formula:
+                # Not kept, or kept for other ambiti or another formula: from the facts.
+                ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
+                sums = await Rollup.load(self.session, entry.compiled, ambiti)
+                await sums.save(self.session, indicator_id, indicator.formula, ambiti)
+            await compute_cells(self.session, indicator, cells_of, keep=False, sums=sums)
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
