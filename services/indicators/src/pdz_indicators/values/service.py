@@ -127,6 +127,7 @@ async def compute_cells(
     set_based: bool = False,
     keep: bool = True,
     sums: Rollup | None = None,
+    pending: list[dict[str, Any]] | None = None,
 ) -> list[IndicatorValue]:
     """Computes and stores many values with one statement per batch of cells.
 
@@ -135,7 +136,8 @@ async def compute_cells(
     (a full recompute) far cheaper than a scan per cell; those sums are kept
     (``indicator_fact_sum``).
     ``sums``: already loaded for these cells (used as they are). ``keep=False``: store only,
-    return nothing.
+    return nothing. ``pending``: the rows to store are added to it instead (for the caller to
+    store with :func:`store_values`).
     """
     c = _compiled(indicator)
     if sums is None and c is not None and cells and set_based:
@@ -146,7 +148,8 @@ async def compute_cells(
     out: list[IndicatorValue] = []
     size = BATCH if sums is None else 4 * BATCH  # no subquery per cell: bigger batches
     for start in range(0, len(cells), size):
-        out += await _compute_batch(session, indicator, cells[start : start + size], sums, keep)
+        batch = cells[start : start + size]
+        out += await _compute_batch(session, indicator, batch, sums, keep, pending)
     return out
 
 
@@ -179,6 +182,7 @@ async def _compute_batch(
     cells: list[tuple[Scope, Period]],
     sums: Rollup | None = None,
     keep: bool = True,
+    pending: list[dict[str, Any]] | None = None,
 ) -> list[IndicatorValue]:
     if not cells:
         return []
@@ -256,9 +260,19 @@ async def _compute_batch(
             }
         )
     # One row per key in a statement (a batch may name the same cell twice).
-    unique = list({(r["territory_code"], r["period"]): r for r in rows}.values())
-    await session.execute(_UPSERT, {"rows": [_json_row(r) for r in unique]})
+    if pending is not None:
+        pending += rows
+    else:
+        await store_values(session, rows)
     return [IndicatorValue(**r) for r in rows] if keep else []
+
+
+async def store_values(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Upserts computed values (of any indicators) in one statement; of rows for the same
+    cell, the last (a statement updates a row once)."""
+    unique = {(r["indicator_id"], r["territory_code"], r["period"]): r for r in rows}
+    if unique:
+        await session.execute(_UPSERT, {"rows": [_json_row(r) for r in unique.values()]})
 
 
 # The values travel as one JSONB parameter: a multi-row VALUES with a bind parameter per
@@ -476,6 +490,7 @@ class Refresh:
             sorted({a for scope, _ in every for a in scope.ambiti}),
             sorted({scope.comune for scope, _ in every if scope.comune}),
         )
+        computed: list[dict[str, Any]] = []  # the values, stored at once
         for indicator_id, cells_of in todo.items():
             entry = self.fed[indicator_id]
             indicator = entry.indicator
@@ -485,11 +500,14 @@ class Refresh:
                 ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
                 sums = await Rollup.load(self.session, entry.compiled, ambiti)
                 await sums.save(self.session, indicator_id, indicator.formula, ambiti)
-            await compute_cells(self.session, indicator, cells_of, keep=False, sums=sums)
+            await compute_cells(
+                self.session, indicator, cells_of, keep=False, sums=sums, pending=computed
+            )
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
                 judged.append(indicator)
+        await store_values(self.session, computed)
         await targets.judge_indicators(self.session, judged, self.terr, self.plans)
 
 
