@@ -341,13 +341,20 @@ async def _indicators_for(
     return list((await session.execute(q)).scalars().all())
 
 
-async def _indicators_fed_by(session: AsyncSession, fact_types: list[str]) -> list[Indicator]:
-    """The indicators with a formula over any of ``fact_types``, in one read."""
-    q = select(Indicator).where(
-        col(Indicator.formula).is_not(None),
-        col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
+async def _indicators_fed_by(
+    session: AsyncSession, fact_types: list[str]
+) -> list[tuple[Indicator, Plan | None]]:
+    """The indicators with a formula over any of ``fact_types``, with their plans, in one
+    read."""
+    q = (
+        select(Indicator, Plan)
+        .outerjoin(Plan, col(Plan.plan_id) == col(Indicator.plan_id))
+        .where(
+            col(Indicator.formula).is_not(None),
+            col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
+        )
     )
-    return list((await session.execute(q)).scalars().all())
+    return [(i, p) for i, p in (await session.execute(q)).tuples()]
 
 
 async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
@@ -411,7 +418,10 @@ class Refresh:
         terr = await Territories.load(session)
         fed: dict[uuid.UUID, _Fed] = {}
         types = sorted({s[0] for s in spots})
-        for indicator in await _indicators_fed_by(session, types):
+        plans: dict[uuid.UUID, Plan] = {}
+        for indicator, plan in await _indicators_fed_by(session, types):
+            if plan is not None:
+                plans[plan.plan_id] = plan
             entry = _Fed(indicator, _compiled(indicator), False, [])
             entry.spots = [s for s in spots if s[0] in indicator.fact_types]
             fed[indicator.indicator_id] = entry
@@ -430,11 +440,6 @@ class Refresh:
             entry.kept = (
                 state is not None and state[0] == entry.indicator.formula and state[1] >= ambiti
             )
-        plan_ids = sorted({e.indicator.plan_id for e in fed.values() if e.indicator.plan_id})
-        plans: dict[uuid.UUID, Plan] = {}
-        if plan_ids:
-            found = await session.execute(select(Plan).where(col(Plan.plan_id).in_(plan_ids)))
-            plans = {p.plan_id: p for p in found.scalars()}
         return cls(session, terr, fed, plans)
 
     @staticmethod
