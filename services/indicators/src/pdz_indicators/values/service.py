@@ -354,7 +354,7 @@ async def _indicators_fed_by(
             col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
         )
     )
-    return [(i, p) for i, p in (await session.execute(q)).tuples()]
+    return [(i, p) for i, p in await session.execute(q)]
 
 
 async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
