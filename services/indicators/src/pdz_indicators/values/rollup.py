@@ -246,15 +246,11 @@ def _json(
     }
 
 
-async def state(session: AsyncSession, indicator_id: uuid.UUID) -> tuple[str, set[str]] | None:
-    row = (await session.execute(_GET_STATE, {"i": indicator_id})).first()
-    return (row[0], set(row[1])) if row else None
-
-
 async def states(
     session: AsyncSession, indicator_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, set[str]]]:
-    """:func:`state` of several indicators, in one read."""
+    """Of each of the indicators that has kept sums: the formula and the ambiti they were
+    built for."""
     rows = await session.execute(_GET_STATES, {"i": indicator_ids})
     return {row[0]: (row[1], set(row[2])) for row in rows}
 
@@ -357,7 +353,6 @@ _STATE = text(
     "VALUES (:i, :f, :a, :t) ON CONFLICT (indicator_id) DO UPDATE SET "
     "formula = excluded.formula, ambiti = excluded.ambiti, built_at = excluded.built_at"
 ).bindparams(bindparam("a", type_=ARRAY(String())))
-_GET_STATE = text("SELECT formula, ambiti FROM indicator_fact_sum_state WHERE indicator_id = :i")
 _GET_STATES = text(
     "SELECT indicator_id, formula, ambiti FROM indicator_fact_sum_state "
     "WHERE indicator_id = ANY(:i)"

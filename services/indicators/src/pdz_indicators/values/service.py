@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, cast, func, literal, or_, select, text
+from sqlalchemy import String, bindparam, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -330,12 +330,8 @@ async def _cycles(session: AsyncSession, indicator: Indicator) -> list[tuple[int
     return [(plan.cycle_start_year, plan.cycle_end_year)] if plan else []
 
 
-async def _indicators_for(
-    session: AsyncSession, ambito: str | None, fact_type: str | None = None
-) -> list[Indicator]:
+async def _indicators_for(session: AsyncSession, ambito: str | None) -> list[Indicator]:
     q = select(Indicator).where(col(Indicator.formula).is_not(None))
-    if fact_type is not None:
-        q = q.where(literal(fact_type) == any_(col(Indicator.fact_types)))
     if ambito is not None:
         q = q.where(or_(col(Indicator.ambito_code) == ambito, col(Indicator.ambito_code).is_(None)))
     return list((await session.execute(q)).scalars().all())
