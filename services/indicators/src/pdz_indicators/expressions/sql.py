@@ -75,6 +75,78 @@ def _scope(alias: str) -> str:
     )
 
 
+# Of an end fact's case, the start fact it pairs with: the latest at or before its local day
+# (the last by id of starts at the same instant).
+LATEST_START = "ORDER BY s0.fact_at DESC, s0.id DESC LIMIT 1"
+
+
+def pairing(averages: list[tuple[str, str, str]], reads_start: bool, matching: bool = False) -> str:
+    """Every end fact (``:r_end``, in ``:r_ambiti``) paired with its start fact (``:r_start``)
+    as the per-cell statement pairs them (:data:`LATEST_START`), set-based: the facts of both
+    types in one sort by case, not an index lookup per end fact. ``SELECT a, k, m`` (the end's
+    ambito, comune and local month) and, per ``(n, d, cond)`` of ``averages``, ``n`` the pairs
+    whose end ``e`` and start ``s`` satisfy ``cond``, ``d`` the sum of their days; grouped by
+    ``a, k, m`` (only the groups with ``n`` > 0 of the first if ``matching``).
+
+    A case's facts in order of local day, on the same day starts before ends, then of instant
+    and id: an end's start is the last start before it (the latest at or before its day; of
+    those at the same instant, the last by id), the running ``max`` of the starts' instants.
+    When a condition reads the start's attributes (``reads_start``) they are the first row's
+    of the run of facts that starts with it (runs numbered by a running count of starts);
+    otherwise each condition is evaluated as each end fact is read, so the sort carries a
+    flag instead of the attributes.
+    """
+    day = "CAST(({x}.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)"
+    month = "CAST(date_trunc('month', e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)"
+    order = "ORDER BY x.day, x.en, x.fact_at, x.id"
+    running = f"OVER (PARTITION BY x.case_id {order} ROWS UNBOUNDED PRECEDING)"
+    common = f"f.id, f.case_id, f.fact_at, {day.format(x='f')} AS day"
+    ends = "FROM fact e WHERE e.fact_type = :r_end AND e.ambito_code = ANY(:r_ambiti)"
+    starts = "FROM fact f WHERE f.fact_type = :r_start"
+    days = f"{day.format(x='e')} - {day.format(x='s')}"
+    if not reads_start:
+        flags = "".join(f", {cond} AS c{i}" for i, (_, _, cond) in enumerate(averages))
+        nulls = "".join(f", CAST(NULL AS BOOLEAN) AS c{i}" for i in range(len(averages)))
+        facts = (
+            f"SELECT {common}, FALSE AS en, CAST(NULL AS VARCHAR) AS a, "
+            f"CAST(NULL AS VARCHAR) AS k, CAST(NULL AS DATE) AS m{nulls} {starts} UNION ALL "
+            f"SELECT {common.replace('f.', 'e.')}, TRUE, e.ambito_code, e.comune_code, "
+            f"{month}{flags} {ends}"
+        )
+        columns = "".join(
+            f", count(*) FILTER (WHERE e.c{i}) AS {n}, sum({days}) FILTER (WHERE e.c{i}) AS {d}"
+            for i, (n, d, _) in enumerate(averages)
+        )
+        sql = (
+            f"SELECT e.a, e.k, e.m{columns} FROM (SELECT x.*, max(CASE WHEN NOT x.en THEN "
+            f"x.fact_at END) {running} AS s_at FROM ({facts}) x) e "
+            "CROSS JOIN LATERAL (SELECT e.s_at AS fact_at) s "
+            "WHERE e.en AND e.s_at IS NOT NULL GROUP BY 1, 2, 3"
+        )
+        first = "e.c0"
+    else:
+        facts = (
+            f"SELECT {common}, FALSE AS en, f.ambito_code, f.comune_code, f.attrs {starts} "
+            f"UNION ALL SELECT {common.replace('f.', 'e.')}, TRUE, e.ambito_code, e.comune_code, "
+            f"e.attrs {ends}"
+        )
+        columns = "".join(
+            f", count(*) FILTER (WHERE {cond}) AS {n}, sum({days}) FILTER (WHERE {cond}) AS {d}"
+            for n, d, cond in averages
+        )
+        sql = (
+            f"SELECT e.ambito_code AS a, e.comune_code AS k, {month} AS m{columns} FROM ("
+            "SELECT x.*, first_value(CASE WHEN x.en THEN NULL ELSE x.fact_at END) OVER w AS s_at, "
+            f"first_value(x.attrs) OVER w AS s_attrs FROM (SELECT x.*, count(*) FILTER "
+            f"(WHERE NOT x.en) {running} AS run FROM ({facts}) x) x "
+            f"WINDOW w AS (PARTITION BY x.case_id, x.run {order})) e "
+            "CROSS JOIN LATERAL (SELECT e.s_at AS fact_at, e.s_attrs AS attrs) s "
+            "WHERE e.en AND e.s_at IS NOT NULL GROUP BY 1, 2, 3"
+        )
+        first = averages[0][2]
+    return sql + (f" HAVING count(*) FILTER (WHERE {first}) > 0" if matching else "")
+
+
 @dataclass
 class Leaf:
     name: str
@@ -87,6 +159,7 @@ class Leaf:
     cond: str = "TRUE"
     start: str | None = None
     pair: str | None = None  # people: the name of its avg_days leaf
+    reads_start: bool = False  # avg_days, people: the condition reads the start fact (``s``)
 
 
 @dataclass
@@ -238,9 +311,10 @@ class Compiled:
                 "WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id AND s0.id <> :r_skip "
                 "AND CAST((s0.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
                 "<= CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
-                "ORDER BY s0.fact_at DESC LIMIT 1) s "
+                f"{LATEST_START}) s "
                 f"WHERE e.fact_type = :r_end AND {leaf.cond} AND e.id <> :r_skip AND "
             )
+            paired = pairing([("n", "d", leaf.cond)], leaf.reads_start, matching=True)
             params = {**self.params, "r_start": leaf.start, "r_end": leaf.fact}
             types = {
                 **self.types,
@@ -253,11 +327,7 @@ class Compiled:
                     [leaf, avg],
                     leaf.fact or "",
                     leaf.start,
-                    _bound(
-                        head + "e.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3",
-                        {**params, "r_skip": 0},
-                        {**types, **ambiti_t},
-                    ),
+                    _bound(paired, params, {**types, **ambiti_t}),
                     _bound(
                         head + "e.case_id = :r_case GROUP BY 1, 2, 3",
                         params,
@@ -302,6 +372,7 @@ class Compiler:
         self.types: dict[str, TypeEngine[Any]] = {}
         self.leaves: list[Leaf] = []
         self.fact_types: set[str] = set()
+        self.aliases_read: set[str] = set()  # of the condition being compiled
 
     def bind(self, value: Any, type_: TypeEngine[Any]) -> str:
         name = f"x{len(self.params)}"
@@ -356,11 +427,13 @@ class Compiler:
             return f"COALESCE(CAST({self.leaves[-1].name} AS NUMERIC), 0)"
         if isinstance(node, AvgDays):
             self.fact_types.update((node.start, node.end))
+            self.aliases_read.clear()
             cond = (
                 self.condition(node.where, {"e": node.end, "s": node.start})
                 if node.where
                 else "TRUE"
             )
+            reads_start = "s" in self.aliases_read
             days = (
                 "CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) - "
                 "CAST((s.fact_at AT TIME ZONE " + LOCAL + ") AS DATE)"
@@ -372,14 +445,23 @@ class Compiler:
                 + LOCAL
                 + ") AS DATE) "
                 "<= CAST((e.fact_at AT TIME ZONE " + LOCAL + ") AS DATE) "
-                "ORDER BY s0.fact_at DESC LIMIT 1) s "
+                f"{LATEST_START}) s "
                 f"WHERE e.fact_type = {self.bind(node.end, String())} AND {_scope('e')} "
                 f"AND e.fact_at >= :p_from AND e.fact_at < :p_to AND {cond})"
             )
             # How many people the average is about: not an input, but a small cell if 1-4.
             people, avg = f"l{len(self.leaves)}", f"l{len(self.leaves) + 1}"
             self.leaves.append(
-                Leaf(people, "people", f"(SELECT count(*) {body}", node.end, cond, node.start, avg)
+                Leaf(
+                    people,
+                    "people",
+                    f"(SELECT count(*) {body}",
+                    node.end,
+                    cond,
+                    node.start,
+                    avg,
+                    reads_start,
+                )
             )
             self.leaves.append(
                 Leaf(
@@ -389,6 +471,7 @@ class Compiler:
                     node.end,
                     cond,
                     node.start,
+                    reads_start=reads_start,
                 )
             )
             return f"COALESCE(CAST({avg} AS NUMERIC), 0)"
@@ -474,6 +557,7 @@ class Compiler:
             kind = FACT_TYPES[fact].attributes.get(node.path)
             if kind is None:
                 continue
+            self.aliases_read.add(alias)
             if node.path == "comune_code":
                 raw = f"{alias}.comune_code"
             else:

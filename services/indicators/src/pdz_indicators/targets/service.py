@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.targets.judge import (
@@ -69,57 +72,193 @@ async def judge_year(
 
 
 async def judge_indicator(
-    session: AsyncSession, indicator: Indicator, terr: values.Territories | None = None
+    session: AsyncSession,
+    indicator: Indicator,
+    terr: values.Territories | None = None,
+    plan: Plan | None = None,
 ) -> None:
     """Judges every started year of the indicator's plan for the plan's ambito (``terr``: the
-    territory projection, when the caller has it already)."""
-    if not indicator.target or not indicator.ambito_code:
-        return
-    plan = await session.get(Plan, indicator.plan_id) if indicator.plan_id else None
-    now = today()
-    if plan is not None:
-        years = list(range(plan.cycle_start_year, plan.cycle_end_year + 1))
-    else:
-        years = [now.year]
-    terr = terr or await values.Territories.load(session)
-    for year in years:
-        if year > now.year:
-            continue
-        j = await judge_year(session, indicator, indicator.ambito_code, year, terr)
-        await _store(session, indicator, indicator.ambito_code, str(year), j)
+    territory projection, ``plan`` the indicator's plan, when the caller has them already)."""
+    await judge_indicators(session, [indicator], terr, {plan.plan_id: plan} if plan else None)
 
 
-async def _store(
-    session: AsyncSession, indicator: Indicator, territory: str, period: str, j: Judgement
+Judged = tuple[Indicator, str, str, Judgement, Decimal | None]  # territory, period, value
+
+
+async def judge_indicators(
+    session: AsyncSession,
+    indicators: list[Indicator],
+    terr: values.Territories | None = None,
+    plans: dict[uuid.UUID, Plan] | None = None,
 ) -> None:
-    old = await session.get(TargetStatus, (indicator.indicator_id, territory, period))
-    previous = old.status if old is not None else None
+    """:func:`judge_indicator` of each (in this order): the same judgements as
+    :func:`judge_year` year by year, with one read of the values they need, one of the
+    statuses before and one write of them all."""
+    todo = list({i.indicator_id: i for i in indicators if i.target and i.ambito_code}.values())
+    if not todo:
+        return
+    plans = dict(plans or {})
+    wanted = sorted({i.plan_id for i in todo if i.plan_id and i.plan_id not in plans})
+    if wanted:
+        found_plans = await session.execute(select(Plan).where(col(Plan.plan_id).in_(wanted)))
+        plans.update({p.plan_id: p for p in found_plans.scalars()})
+    now = today()
+    # Per indicator: its ambito, years, comuni (share targets) and whether it has a formula.
+    work: list[tuple[Indicator, str, list[int], list[str], bool]] = []
+    for indicator in todo:
+        assert indicator.ambito_code is not None
+        plan = plans.get(indicator.plan_id) if indicator.plan_id else None
+        if plan is not None:
+            years = list(range(plan.cycle_start_year, plan.cycle_end_year + 1))
+        else:
+            years = [now.year]
+        years = [y for y in years if y <= now.year]
+        if not years:
+            continue
+        target = TARGET_ADAPTER.validate_python(indicator.target)
+        computable = bool(indicator.formula) and not indicator.formula_error
+        codes: list[str] = []
+        if computable and target.kind in ("share_of_comuni", "floor_per_subterritory"):
+            terr = terr or await values.Territories.load(session)
+            ambito = indicator.ambito_code
+            codes = sorted(c for c in terr.descendants(ambito) if terr._kind(c) == "comune")
+        work.append((indicator, indicator.ambito_code, years, codes, computable))
+    if not work:
+        return
+    territories = sorted({t for _, a, _, codes, _ in work for t in (a, *codes)})
+    labels = sorted({str(y - d) for _, _, years, _, _ in work for y in years for d in (0, 1)})
+    found = await _values(session, [w[0] for w in work], territories, labels)
+    judged: list[Judged] = []
+    for indicator, ambito, years, codes, computable in work:
+        target = TARGET_ADAPTER.validate_python(indicator.target)
+        for year in years:
+            period = str(year)
+            if not computable:
+                # Nothing to judge on: never call a target missed without a way to measure it.
+                j = Judgement(
+                    "no_data",
+                    target_for_year(target, year),
+                    reason="l'indicatore non ha una formula calcolabile",
+                )
+            else:
+                j = judge(
+                    target,
+                    Inputs(
+                        year=year,
+                        value=await _value(session, found, indicator, ambito, period),
+                        previous=await _value(session, found, indicator, ambito, str(year - 1)),
+                        comuni=tuple(
+                            [await _value(session, found, indicator, c, period) for c in codes]
+                        ),
+                        closed=parse_period(period).end <= now,
+                        today=now,
+                    ),
+                )
+            judged.append(
+                (indicator, ambito, period, j, found.get((indicator.indicator_id, ambito, period)))
+            )
+    await _store_all(session, judged)
+
+
+ValueKey = tuple[uuid.UUID, str, str]  # indicator, territory, period
+
+
+async def _value(
+    session: AsyncSession,
+    found: dict[ValueKey, Decimal | None],
+    indicator: Indicator,
+    territory: str,
+    label: str,
+) -> Decimal | None:
+    key = (indicator.indicator_id, territory, label)
+    if key not in found:  # not computed yet: computed (and stored) now
+        row = await values.get_value(session, indicator, territory, parse_period(label))
+        found[key] = row.value
+    return found[key]
+
+
+async def _values(
+    session: AsyncSession, indicators: list[Indicator], territories: list[str], labels: list[str]
+) -> dict[ValueKey, Decimal | None]:
+    """The stored values of the indicators for these territories and periods."""
+    rows = await session.execute(
+        select(
+            col(IndicatorValue.indicator_id),
+            col(IndicatorValue.territory_code),
+            col(IndicatorValue.period),
+            col(IndicatorValue.value),
+        ).where(
+            col(IndicatorValue.indicator_id).in_(sorted({i.indicator_id for i in indicators})),
+            col(IndicatorValue.territory_code).in_(territories),
+            col(IndicatorValue.period).in_(labels),
+        )
+    )
+    return {(i, t, p): v for i, t, p, v in rows}
+
+
+async def _store_all(session: AsyncSession, judged: list[Judged]) -> None:
+    """Stores the judgements; an event for each status that changes to achieved or to at risk
+    / off track."""
+    found = await session.execute(
+        select(
+            col(TargetStatus.indicator_id),
+            col(TargetStatus.territory_code),
+            col(TargetStatus.period),
+            col(TargetStatus.status),
+        ).where(
+            col(TargetStatus.indicator_id).in_(sorted({i.indicator_id for i, *_ in judged})),
+            col(TargetStatus.territory_code).in_(sorted({t for _, t, *_ in judged})),
+            col(TargetStatus.period).in_(sorted({p for _, _, p, *_ in judged})),
+        )
+    )
+    before: dict[ValueKey, str] = {(i, t, p): status for i, t, p, status in found}
     judged_at = utcnow()
-    value_row = await session.get(IndicatorValue, (indicator.indicator_id, territory, period))
-    value = value_row.value if value_row is not None else None
-    row = {
-        "indicator_id": indicator.indicator_id,
-        "territory_code": territory,
-        "period": period,
-        "status": j.status,
-        "value": value,
-        "target_value": j.target_value,
-        "progress": j.progress,
-        "reason": j.reason,
-        "judged_at": judged_at,
-    }
-    stmt = insert(TargetStatus).values(**row)
+    rows = [
+        {
+            "indicator_id": indicator.indicator_id,
+            "territory_code": territory,
+            "period": period,
+            "status": j.status,
+            "value": value,
+            "target_value": j.target_value,
+            "progress": j.progress,
+            "reason": j.reason,
+            "judged_at": judged_at,
+        }
+        for indicator, territory, period, j, value in judged
+    ]
+    stmt = insert(TargetStatus).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=["indicator_id", "territory_code", "period"],
         set_={
             k: stmt.excluded[k]
-            for k in row
+            for k in rows[0]
             if k not in ("indicator_id", "territory_code", "period")
         },
     )
     await session.execute(stmt)
-    if old is not None:
-        await session.refresh(old)
+    # Rows of these statuses loaded earlier in this session are now out of date.
+    for obj in list(session.identity_map.values()):
+        if (
+            isinstance(obj, TargetStatus)
+            and (obj.indicator_id, obj.territory_code, obj.period) in before
+        ):
+            session.expire(obj)
+    for indicator, territory, period, j, value in judged:
+        previous = before.get((indicator.indicator_id, territory, period))
+        await _event(session, indicator, territory, period, j, previous, value, judged_at)
+
+
+async def _event(
+    session: AsyncSession,
+    indicator: Indicator,
+    territory: str,
+    period: str,
+    j: Judgement,
+    previous: str | None,
+    value: Decimal | None,
+    judged_at: datetime,
+) -> None:
     if previous == j.status:
         return
     if j.status == "achieved":

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, TextClause, bindparam, text
+from sqlalchemy import String, TextClause, Uuid, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart
+from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart, pairing
 from pdz_indicators.values.periods import Period
 from pdz_shared.db import utcnow
 
@@ -126,8 +127,10 @@ class Rollup:
         parts: list[tuple[list[Leaf], Sums]] = []
         for part in c.sum_parts:
             sums = cls._sums(part)
-            for row in (await session.execute(part.by_ambiti, {"r_ambiti": ambiti})).mappings():
-                sums.add(row)
+            async with scanning(session):
+                found = await session.execute(part.by_ambiti, {"r_ambiti": ambiti})
+                for row in found.mappings():
+                    sums.add(row)
             parts.append((part.leaves, sums))
         return cls(parts)
 
@@ -142,13 +145,28 @@ class Rollup:
     ) -> Rollup:
         """From the sums kept in ``indicator_fact_sum``: PostgreSQL adds up each ambito's
         comuni per month; only ``comuni``'s own rows come one by one."""
-        parts = [(part.leaves, cls._sums(part)) for part in c.sum_parts]
-        width = max((len(sums.columns) for _, sums in parts), default=0)
-        rows = await session.execute(_stored(width), {"i": indicator_id, "a": ambiti, "k": comuni})
-        for part, a, k, m, n, w, *v in rows:
-            sums = parts[part][1]
+        return (await cls.stored_many(session, {indicator_id: c}, ambiti, comuni))[indicator_id]
+
+    @classmethod
+    async def stored_many(
+        cls,
+        session: AsyncSession,
+        formulas: dict[uuid.UUID, Compiled],
+        ambiti: list[str],
+        comuni: list[str],
+    ) -> dict[uuid.UUID, Rollup]:
+        """:meth:`stored` of several indicators (by id, their formulas) in one read."""
+        if not formulas:
+            return {}
+        out = {
+            i: [(part.leaves, cls._sums(part)) for part in c.sum_parts] for i, c in formulas.items()
+        }
+        width = max((len(sums.columns) for parts in out.values() for _, sums in parts), default=0)
+        params = {"i": list(formulas), "a": ambiti, "k": comuni}
+        for i, part, a, k, m, n, w, *v in await session.execute(_stored(width), params):
+            sums = out[i][part][1]
             sums.put(a, k or None, k is not None, m, n, w, [int(x) for x in v[: len(sums.columns)]])
-        return cls(parts)
+        return {i: cls(parts) for i, parts in out.items()}
 
     async def save(
         self,
@@ -193,6 +211,26 @@ class Rollup:
         return out
 
 
+SCAN_WORK_MEM = "32MB"
+
+
+@asynccontextmanager
+async def scanning(session: AsyncSession) -> AsyncIterator[None]:
+    """Settings for a statement that reads the facts of whole ambiti, restored after it (in
+    this transaction): memory enough to group (or sort a case's facts) in memory rather than
+    spill a sort of every row to disk, and no JIT compilation (seconds for such plans,
+    more than it saves)."""
+    old = (await session.execute(_SETTINGS)).one()
+    await session.execute(_SET, {"w": SCAN_WORK_MEM, "j": "off"})
+    yield
+    # Not on an error: the transaction is aborted, and its settings go with it.
+    await session.execute(_SET, {"w": old[0], "j": old[1]})
+
+
+_SETTINGS = text("SELECT current_setting('work_mem'), current_setting('jit')")
+_SET = text("SELECT set_config('work_mem', :w, true), set_config('jit', :j, true)")
+
+
 def _json(
     indicator_id: uuid.UUID, part: int, a: str, k: str | None, m: int, v: list[int]
 ) -> dict[str, Any]:
@@ -208,9 +246,13 @@ def _json(
     }
 
 
-async def state(session: AsyncSession, indicator_id: uuid.UUID) -> tuple[str, set[str]] | None:
-    row = (await session.execute(_GET_STATE, {"i": indicator_id})).first()
-    return (row[0], set(row[1])) if row else None
+async def states(
+    session: AsyncSession, indicator_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, set[str]]]:
+    """Of each of the indicators that has kept sums: the formula and the ambiti they were
+    built for."""
+    rows = await session.execute(_GET_STATES, {"i": indicator_ids})
+    return {row[0]: (row[1], set(row[2])) for row in rows}
 
 
 async def apply_fact(
@@ -220,9 +262,10 @@ async def apply_fact(
     fact_id: int,
     fact_type: str,
     case_id: uuid.UUID,
-) -> None:
-    """Adds one new fact to the kept sums: its own row to its type's part, and to an average
-    the change of its case's pairs (a new start fact can pair with the case's end facts)."""
+) -> list[dict[str, Any]]:
+    """What one new fact adds to the kept sums: its own row to its type's part, and to an
+    average the change of its case's pairs (a new start fact can pair with the case's end
+    facts). Rows for :func:`add_rows`, to store before the sums are read."""
     rows: list[dict[str, Any]] = []
     for i, part in enumerate(c.sum_parts):
         if not part.average:
@@ -246,8 +289,29 @@ async def apply_fact(
         for (a, k, m), (n, d) in delta.items():
             if n or d:
                 rows.append(_json(indicator_id, i, a, k, m, [n, d]))
-    if rows:
-        await session.execute(_UPSERT, {"rows": rows})
+    return rows
+
+
+async def add_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Adds rows of :func:`apply_fact` (of any facts and indicators) to the kept sums, in one
+    statement: rows with the same key summed first (a statement updates a row once)."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["indicator_id"], row["part"], row["ambito_code"], row["comune_code"])
+        have = merged.get((*key, row["month"]))
+        if have is None:
+            merged[(*key, row["month"])] = {**row, "v": list(row["v"])}
+            continue
+        have["n"] += row["n"]
+        have["v"] = [x + y for x, y in zip(have["v"], row["v"], strict=True)]
+        if row["w"] is not None and (have["w"] is None or _at(row["w"]) > _at(have["w"])):
+            have["w"] = row["w"]
+    if merged:
+        await session.execute(_UPSERT, {"rows": list(merged.values())})
+
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
 
 
 _UPSERT = text(
@@ -270,14 +334,17 @@ def _stored(width: int) -> TextClause:
     sums = "".join(f", sum(v[{j}])" for j in range(1, width + 1))
     cols = "".join(f", v[{j}]" for j in range(1, width + 1))
     sql = (
-        f"SELECT part, ambito_code, NULL AS k, month, sum(n), max(w){sums} "
-        "FROM indicator_fact_sum WHERE indicator_id = :i AND ambito_code = ANY(:a) "
-        "GROUP BY part, ambito_code, month UNION ALL "
-        f"SELECT part, ambito_code, comune_code, month, n, w{cols} FROM indicator_fact_sum "
-        "WHERE indicator_id = :i AND ambito_code = ANY(:a) AND comune_code = ANY(:k)"
+        f"SELECT indicator_id, part, ambito_code, NULL AS k, month, sum(n), max(w){sums} "
+        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
+        "GROUP BY indicator_id, part, ambito_code, month UNION ALL "
+        f"SELECT indicator_id, part, ambito_code, comune_code, month, n, w{cols} "
+        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
+        "AND comune_code = ANY(:k)"
     )
     return text(sql).bindparams(
-        bindparam("a", type_=ARRAY(String())), bindparam("k", type_=ARRAY(String()))
+        bindparam("i", type_=ARRAY(Uuid())),
+        bindparam("a", type_=ARRAY(String())),
+        bindparam("k", type_=ARRAY(String())),
     )
 
 
@@ -286,7 +353,10 @@ _STATE = text(
     "VALUES (:i, :f, :a, :t) ON CONFLICT (indicator_id) DO UPDATE SET "
     "formula = excluded.formula, ambiti = excluded.ambiti, built_at = excluded.built_at"
 ).bindparams(bindparam("a", type_=ARRAY(String())))
-_GET_STATE = text("SELECT formula, ambiti FROM indicator_fact_sum_state WHERE indicator_id = :i")
+_GET_STATES = text(
+    "SELECT indicator_id, formula, ambiti FROM indicator_fact_sum_state "
+    "WHERE indicator_id = ANY(:i)"
+).bindparams(bindparam("i", type_=ARRAY(Uuid())))
 
 
 async def load_many(
@@ -321,32 +391,29 @@ async def load_many(
             "WHERE f.fact_type = ANY(:r_types) AND f.ambito_code = ANY(:r_ambiti) "
             "GROUP BY 1, 2, 3, 4"
         )
-        rows = list((await session.execute(_bind(sql, params, kinds))).mappings())
+        async with scanning(session):
+            rows = list((await session.execute(_bind(sql, params, kinds))).mappings())
     # Averages with the same start and end facts: one pairing of the facts for all of them.
-    pairs: dict[tuple[str, str], list[str]] = {}
+    pairs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    reads_start: set[tuple[str, str]] = set()
     for j, c in enumerate(formulas):
         for part in c.sum_parts:
             if part.average and part.start:
                 people = part.leaves[0]
                 cond = re.sub(r"(?<!:):(x\d+)\b", rf":j{j}\1", people.cond)
                 pairs.setdefault((part.start, part.fact), []).append(
-                    f", count(*) FILTER (WHERE {cond}) AS j{j}_n_{people.name}"
-                    f", sum({_DAYS}) FILTER (WHERE {cond}) AS j{j}_d_{people.name}"
+                    (f"j{j}_n_{people.name}", f"j{j}_d_{people.name}", cond)
                 )
+                if people.reads_start:
+                    reads_start.add((part.start, part.fact))
     paired: dict[tuple[str, str], list[Any]] = {}
     for (start, end), columns in pairs.items():
-        sql = (
-            f"SELECT e.ambito_code AS a, e.comune_code AS k, {_MONTH.format(x='e')}"
-            f"{''.join(columns)} FROM fact e CROSS JOIN LATERAL (SELECT s0.fact_at, s0.attrs "
-            "FROM fact s0 WHERE s0.fact_type = :r_start AND s0.case_id = e.case_id "
-            f"AND {_LOCAL_DAY.format(x='s0')} <= {_LOCAL_DAY.format(x='e')} "
-            "ORDER BY s0.fact_at DESC LIMIT 1) s "
-            "WHERE e.fact_type = :r_end AND e.ambito_code = ANY(:r_ambiti) GROUP BY 1, 2, 3"
-        )
+        sql = pairing(columns, (start, end) in reads_start)
         more = {"r_start": start, "r_end": end}
         more_kinds: dict[str, TypeEngine[Any]] = {"r_start": String(), "r_end": String()}
-        result = await session.execute(_bind(sql, {**params, **more}, {**kinds, **more_kinds}))
-        paired[(start, end)] = list(result.mappings().all())
+        async with scanning(session):
+            result = await session.execute(_bind(sql, {**params, **more}, {**kinds, **more_kinds}))
+            paired[(start, end)] = list(result.mappings().all())
     out: list[Rollup] = []
     for j, c in enumerate(formulas):
         parts: list[tuple[list[Leaf], Sums]] = []
@@ -366,11 +433,6 @@ async def load_many(
             parts.append((part.leaves, sums))
         out.append(Rollup(parts))
     return out
-
-
-_MONTH = "CAST(date_trunc('month', {x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE) AS m"
-_LOCAL_DAY = "CAST(({x}.fact_at AT TIME ZONE 'Europe/Rome') AS DATE)"
-_DAYS = f"{_LOCAL_DAY.format(x='e')} - {_LOCAL_DAY.format(x='s')}"
 
 
 def _bind(sql: str, params: dict[str, Any], kinds: dict[str, TypeEngine[Any]]) -> TextClause:

@@ -10,8 +10,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import any_, bindparam, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import String, bindparam, cast, func, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -127,6 +127,7 @@ async def compute_cells(
     set_based: bool = False,
     keep: bool = True,
     sums: Rollup | None = None,
+    pending: list[dict[str, Any]] | None = None,
 ) -> list[IndicatorValue]:
     """Computes and stores many values with one statement per batch of cells.
 
@@ -135,7 +136,8 @@ async def compute_cells(
     (a full recompute) far cheaper than a scan per cell; those sums are kept
     (``indicator_fact_sum``).
     ``sums``: already loaded for these cells (used as they are). ``keep=False``: store only,
-    return nothing.
+    return nothing. ``pending``: the rows to store are added to it instead (for the caller to
+    store with :func:`store_values`).
     """
     c = _compiled(indicator)
     if sums is None and c is not None and cells and set_based:
@@ -146,7 +148,8 @@ async def compute_cells(
     out: list[IndicatorValue] = []
     size = BATCH if sums is None else 4 * BATCH  # no subquery per cell: bigger batches
     for start in range(0, len(cells), size):
-        out += await _compute_batch(session, indicator, cells[start : start + size], sums, keep)
+        batch = cells[start : start + size]
+        out += await _compute_batch(session, indicator, batch, sums, keep, pending)
     return out
 
 
@@ -179,6 +182,7 @@ async def _compute_batch(
     cells: list[tuple[Scope, Period]],
     sums: Rollup | None = None,
     keep: bool = True,
+    pending: list[dict[str, Any]] | None = None,
 ) -> list[IndicatorValue]:
     if not cells:
         return []
@@ -256,9 +260,19 @@ async def _compute_batch(
             }
         )
     # One row per key in a statement (a batch may name the same cell twice).
-    unique = list({(r["territory_code"], r["period"]): r for r in rows}.values())
-    await session.execute(_UPSERT, {"rows": [_json_row(r) for r in unique]})
+    if pending is not None:
+        pending += rows
+    else:
+        await store_values(session, rows)
     return [IndicatorValue(**r) for r in rows] if keep else []
+
+
+async def store_values(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Upserts computed values (of any indicators) in one statement; of rows for the same
+    cell, the last (a statement updates a row once)."""
+    unique = {(r["indicator_id"], r["territory_code"], r["period"]): r for r in rows}
+    if unique:
+        await session.execute(_UPSERT, {"rows": [_json_row(r) for r in unique.values()]})
 
 
 # The values travel as one JSONB parameter: a multi-row VALUES with a bind parameter per
@@ -316,15 +330,39 @@ async def _cycles(session: AsyncSession, indicator: Indicator) -> list[tuple[int
     return [(plan.cycle_start_year, plan.cycle_end_year)] if plan else []
 
 
-async def _indicators_for(
-    session: AsyncSession, ambito: str | None, fact_type: str | None = None
-) -> list[Indicator]:
+async def _indicators_for(session: AsyncSession, ambito: str | None) -> list[Indicator]:
     q = select(Indicator).where(col(Indicator.formula).is_not(None))
-    if fact_type is not None:
-        q = q.where(literal(fact_type) == any_(col(Indicator.fact_types)))
     if ambito is not None:
         q = q.where(or_(col(Indicator.ambito_code) == ambito, col(Indicator.ambito_code).is_(None)))
     return list((await session.execute(q)).scalars().all())
+
+
+async def _indicators_fed_by(
+    session: AsyncSession, fact_types: list[str]
+) -> list[tuple[Indicator, Plan | None]]:
+    """The indicators with a formula over any of ``fact_types``, with their plans, in one
+    read."""
+    q = (
+        select(Indicator, Plan)
+        .outerjoin(Plan, col(Plan.plan_id) == col(Indicator.plan_id))
+        .where(
+            col(Indicator.formula).is_not(None),
+            col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
+        )
+    )
+    return [(i, p) for i, p in await session.execute(q)]
+
+
+async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
+    """:func:`lock_indicator` of each, in this order, in one statement."""
+    keys = [f"indicator:{i.indicator_id}" for i in indicators]
+    await session.execute(_LOCK_MANY, {"k": keys})
+
+
+_LOCK_MANY = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))) "
+    "FROM unnest(CAST(:k AS TEXT[])) AS k(key)"
+).bindparams(bindparam("k", type_=ARRAY(String())))
 
 
 def _territories_of(terr: Territories, ambito: str | None, comune: str | None) -> list[Scope]:
@@ -358,9 +396,16 @@ class Refresh:
     came one by one), and :meth:`finish` computes each indicator's cells that any of them can
     move once, and judges its targets once."""
 
-    def __init__(self, session: AsyncSession, terr: Territories, fed: dict[uuid.UUID, _Fed]):
-        self.session, self.terr, self.fed = session, terr, fed
+    def __init__(
+        self,
+        session: AsyncSession,
+        terr: Territories,
+        fed: dict[uuid.UUID, _Fed],
+        plans: dict[uuid.UUID, Plan],
+    ):
+        self.session, self.terr, self.fed, self.plans = session, terr, fed, plans
         self.added: list[tuple[Spot, NewFact]] = []
+        self.sums: list[dict[str, Any]] = []  # rows for the kept sums, stored before reading
 
     @classmethod
     async def begin(cls, session: AsyncSession, spots: Iterable[Spot]) -> Refresh:
@@ -368,25 +413,30 @@ class Refresh:
         await lock_definitions(session, exclusive=False)
         terr = await Territories.load(session)
         fed: dict[uuid.UUID, _Fed] = {}
-        for fact_type in sorted({s[0] for s in spots}):
-            for indicator in await _indicators_for(session, None, fact_type):
-                entry = fed.setdefault(
-                    indicator.indicator_id, _Fed(indicator, _compiled(indicator), False, [])
-                )
-                entry.spots += [s for s in spots if s[0] == fact_type]
+        types = sorted({s[0] for s in spots})
+        plans: dict[uuid.UUID, Plan] = {}
+        for indicator, plan in await _indicators_fed_by(session, types):
+            if plan is not None:
+                plans[plan.plan_id] = plan
+            entry = _Fed(indicator, _compiled(indicator), False, [])
+            entry.spots = [s for s in spots if s[0] in indicator.fact_types]
+            fed[indicator.indicator_id] = entry
+        if not fed:
+            return cls(session, terr, fed, {})
+        await lock_indicators(session, [fed[i].indicator for i in sorted(fed)])
+        states = await rollup.states(session, [i for i in sorted(fed) if fed[i].compiled])
         for indicator_id in sorted(fed):
             entry = fed[indicator_id]
-            await lock_indicator(session, entry.indicator)
             if entry.compiled is None:
                 continue
-            state = await rollup.state(session, indicator_id)
+            state = states.get(indicator_id)
             ambiti = {
                 a for s in entry.spots for sc in cls._scopes(terr, entry, s) for a in sc.ambiti
             }
             entry.kept = (
                 state is not None and state[0] == entry.indicator.formula and state[1] >= ambiti
             )
-        return cls(session, terr, fed)
+        return cls(session, terr, fed, plans)
 
     @staticmethod
     def _scopes(terr: Territories, entry: _Fed, spot: Spot) -> list[Scope]:
@@ -402,7 +452,7 @@ class Refresh:
         for entry in self.fed.values():
             if entry.kept and spot in entry.spots:  # kept implies compiled
                 assert entry.compiled is not None
-                await rollup.apply_fact(
+                self.sums += await rollup.apply_fact(
                     self.session, entry.compiled, entry.indicator.indicator_id, *fact
                 )
 
@@ -411,10 +461,15 @@ class Refresh:
         periods a new fact can move: its own, and its case's for averages)."""
         from pdz_indicators.targets import service as targets
 
+        await rollup.add_rows(self.session, self.sums)
+        self.sums = []
+        judged: list[Indicator] = []
+        todo: dict[uuid.UUID, list[tuple[Scope, Period]]] = {}
         for indicator_id in sorted(self.fed):
             entry = self.fed[indicator_id]
             indicator = entry.indicator
-            cycles = await _cycles(self.session, indicator)
+            plan = self.plans.get(indicator.plan_id) if indicator.plan_id else None
+            cycles = [(plan.cycle_start_year, plan.cycle_end_year)] if plan else []
             cells: dict[tuple[str, str], tuple[Scope, Period]] = {}
             for spot, (_, _, case_id) in self.added:
                 if spot not in entry.spots:
@@ -425,25 +480,36 @@ class Refresh:
                 for scope in self._scopes(self.terr, entry, spot):
                     for period in periods.values():
                         cells[(scope.code, period.label)] = (scope, period)
-            if not cells:
-                continue
-            todo = list(cells.values())
-            sums: Rollup | None = None
-            if entry.compiled is not None and indicator.formula:
-                ambiti = sorted({a for scope, _ in todo for a in scope.ambiti})
-                if entry.kept:
-                    comuni = sorted({scope.comune for scope, _ in todo if scope.comune})
-                    sums = await Rollup.stored(
-                        self.session, entry.compiled, indicator_id, ambiti, comuni
-                    )
-                else:  # not kept, or kept for other ambiti or another formula: from the facts
-                    sums = await Rollup.load(self.session, entry.compiled, ambiti)
-                    await sums.save(self.session, indicator_id, indicator.formula, ambiti)
-            await compute_cells(self.session, indicator, todo, keep=False, sums=sums)
+            if cells:
+                todo[indicator_id] = list(cells.values())
+        # The kept sums of all the indicators that keep them, in one read.
+        kept = {i: self.fed[i].compiled for i in todo if self.fed[i].kept}
+        every = [cell for i in kept for cell in todo[i]]
+        stored = await Rollup.stored_many(
+            self.session,
+            {i: c for i, c in kept.items() if c is not None and self.fed[i].indicator.formula},
+            sorted({a for scope, _ in every for a in scope.ambiti}),
+            sorted({scope.comune for scope, _ in every if scope.comune}),
+        )
+        computed: list[dict[str, Any]] = []  # the values, stored at once
+        for indicator_id, cells_of in todo.items():
+            entry = self.fed[indicator_id]
+            indicator = entry.indicator
+            sums: Rollup | None = stored.get(indicator_id)
+            if sums is None and entry.compiled is not None and indicator.formula:
+                # Not kept, or kept for other ambiti or another formula: from the facts.
+                ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
+                sums = await Rollup.load(self.session, entry.compiled, ambiti)
+                await sums.save(self.session, indicator_id, indicator.formula, ambiti)
+            await compute_cells(
+                self.session, indicator, cells_of, keep=False, sums=sums, pending=computed
+            )
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
-                await targets.judge_indicator(self.session, indicator, self.terr)
+                judged.append(indicator)
+        await store_values(self.session, computed)
+        await targets.judge_indicators(self.session, judged, self.terr, self.plans)
 
 
 async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
@@ -558,7 +624,7 @@ async def recompute_many(
             session, indicator, cells[k], set_based=True, keep=False, sums=loaded_sums
         )
         n += len(cells[k])
-        await targets.judge_indicator(session, indicator, terr)
+    await targets.judge_indicators(session, todo, terr)
     return n
 
 
