@@ -106,7 +106,7 @@ class SlaScheduler:
     name = "casework.sla-scheduler"
     topics: list[str] = []
 
-    def __init__(self, factory: SessionFactory, interval: float = 30.0) -> None:
+    def __init__(self, factory: SessionFactory, interval: float = 2.0) -> None:
         self.factory = factory
         self.interval = interval
         self.log = structlog.get_logger("pdz.sla").bind(task=self.name)
