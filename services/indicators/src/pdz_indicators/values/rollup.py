@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from bisect import bisect_left
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -44,8 +45,13 @@ class Sums:
     by_ambito: dict[str, dict[int, list[int]]] = field(default_factory=dict)
     latest_key: dict[Key, datetime] = field(default_factory=dict)
     latest_ambito: dict[str, datetime] = field(default_factory=dict)
+    # Of each bucket read by total (by id; the bucket kept with them): its running totals.
+    _runs: dict[int, tuple[dict[int, list[int]], list[int], list[list[int]]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, row: Any) -> None:
+        self._runs.clear()
         values = [int(row["n"])] + [int(row[c] or 0) for c in self.columns]
         m = month_index(row["m"])
         for bucket in (
@@ -70,6 +76,7 @@ class Sums:
         self, a: str, k: str | None, own: bool, m: date, n: int, w: datetime | None, v: list[int]
     ) -> None:
         """One row already summed: a comune's (``own``) or its ambito's, for month ``m``."""
+        self._runs.clear()
         if own:
             self.by_key.setdefault((a, k), {})[month_index(m)] = [int(n), *v]
             if w is not None and ((a, k) not in self.latest_key or w > self.latest_key[(a, k)]):
@@ -82,6 +89,7 @@ class Sums:
     def plus(self, a: str, k: str | None, m: int, w: datetime | None, v: list[int]) -> None:
         """Adds a row to a comune's (``k``) or, ``k`` None, its ambito's sums of month ``m``
         (an index)."""
+        self._runs.clear()
         if k is not None:
             bucket, latest, key = self.by_key.setdefault((a, k), {}), self.latest_key, (a, k)
             have = bucket.get(m)
@@ -101,19 +109,34 @@ class Sums:
         return [self.by_key.get((a, comune), {}) for a in ambiti]
 
     def total(self, ambiti: Iterable[str], comune: str | None, period: Period) -> list[int]:
-        out = [0] * (1 + len(self.columns))
+        """The sums of the months of ``period`` (whole months) in these buckets: each the
+        difference of two running totals of its months (:meth:`_running`)."""
+        width = 1 + len(self.columns)
+        out = [0] * width
         first, last = month_index(period.start), month_index(period.end)
         for bucket in self.months(ambiti, comune):
-            if last - first > len(bucket):
-                items: Iterable[tuple[int, list[int]]] = (
-                    (m, v) for m, v in bucket.items() if first <= m < last
-                )
-            else:
-                items = ((m, bucket[m]) for m in range(first, last) if m in bucket)
-            for _, v in items:
-                for i, x in enumerate(v):
-                    out[i] += x
+            if not bucket:
+                continue
+            months, running = self._running(bucket)
+            lo, hi = bisect_left(months, first), bisect_left(months, last)
+            if lo < hi:
+                top, bottom = running[hi], running[lo]
+                for i in range(width):
+                    out[i] += top[i] - bottom[i]
         return out
+
+    def _running(self, bucket: dict[int, list[int]]) -> tuple[list[int], list[list[int]]]:
+        """A bucket's months in order and the running totals before each (and after the
+        last); kept until the sums change."""
+        found = self._runs.get(id(bucket))
+        if found is None or found[0] is not bucket:
+            months = sorted(bucket)
+            width = 1 + len(self.columns)
+            running = [[0] * width]
+            for m in months:
+                running.append([x + y for x, y in zip(running[-1], bucket[m], strict=True)])
+            found = self._runs[id(bucket)] = (bucket, months, running)
+        return found[1], found[2]
 
     def latest(self, ambiti: Iterable[str], comune: str | None) -> datetime | None:
         found = [
