@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import String, Uuid, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -261,16 +261,7 @@ async def _store_all(
         }
         for indicator, territory, period, j, value in judged
     ]
-    stmt = insert(TargetStatus).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["indicator_id", "territory_code", "period"],
-        set_={
-            k: stmt.excluded[k]
-            for k in rows[0]
-            if k not in ("indicator_id", "territory_code", "period")
-        },
-    )
-    await session.execute(stmt)
+    await session.execute(_UPSERT_STATUSES, {"rows": [_json_status(r) for r in rows]})
     # Rows of these statuses loaded earlier in this session are now out of date.
     for obj in list(session.identity_map.values()):
         if (
@@ -281,6 +272,34 @@ async def _store_all(
     for indicator, territory, period, j, value in judged:
         previous = before.get((indicator.indicator_id, territory, period))
         await _event(session, indicator, territory, period, j, previous, value, judged_at)
+
+
+def _json_status(r: dict[str, Any]) -> dict[str, Any]:
+    def number(x: Decimal | None) -> str | None:
+        return None if x is None else format(x, "f")
+
+    return {
+        **r,
+        "indicator_id": str(r["indicator_id"]),
+        "value": number(r["value"]),
+        "target_value": number(r["target_value"]),
+        "progress": number(r["progress"]),
+        "judged_at": r["judged_at"].isoformat(),
+    }
+
+
+# The statuses travel as one JSONB parameter (as the values: values.UPSERT_SQL).
+_UPSERT_STATUSES = text(
+    "INSERT INTO target_status (indicator_id, territory_code, period, status, value, "
+    "target_value, progress, reason, judged_at) SELECT r.indicator_id, r.territory_code, "
+    "r.period, r.status, r.value, r.target_value, r.progress, r.reason, r.judged_at "
+    "FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(indicator_id UUID, territory_code TEXT, "
+    "period TEXT, status TEXT, value NUMERIC, target_value NUMERIC, progress NUMERIC, "
+    "reason TEXT, judged_at TIMESTAMPTZ) "
+    "ON CONFLICT (indicator_id, territory_code, period) DO UPDATE SET status = excluded.status, "
+    "value = excluded.value, target_value = excluded.target_value, "
+    "progress = excluded.progress, reason = excluded.reason, judged_at = excluded.judged_at"
+).bindparams(bindparam("rows", type_=JSONB()))
 
 
 async def _event(
