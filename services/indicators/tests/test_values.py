@@ -11,6 +11,7 @@ import scenario as sc
 from sqlalchemy import text
 
 from pdz_shared.contracts import indicators as contract
+from pdz_shared.contracts import plans
 from pdz_shared.testing.plugin import Harness
 
 EVM_SHARE = "count(evm.completed where team.has_ambito_social_worker) / count(evm.completed) * 100"
@@ -306,6 +307,37 @@ async def test_facts_before_the_territories_are_summed_once_the_hierarchy_arrive
     assert v[(sc.DIST, "2025")] == (Decimal("50.000000"), None)
     assert v[(sc.ATS, "2025")] == (Decimal("50.000000"), None)
     assert v[(sc.A5, "2025-03")] == (Decimal("50.000000"), None)
+
+
+async def test_a_refresh_after_a_hierarchy_change_sums_over_the_new_hierarchy(
+    harness: Harness,
+) -> None:
+    """Events reuse the territories last read while they are the same; a move of an ambito to
+    another distretto is seen by the next event's refresh."""
+    await setup(harness)
+    await sc.deliver(harness, sc.indicator("EVM-AS", EVM_SHARE, sc.series(50, 75, 100)))
+    await sc.deliver(harness, *evm_events())  # the projection read once, then reused
+    assert (await values(harness, "EVM-AS"))[(sc.DIST, "2025")] == (Decimal("50.000000"), None)
+    new_dist = "DIST-MONTORFANO"
+    moved = plans.TerritoryChanged(
+        code=sc.A6,
+        name=sc.A6,
+        kind="ambito",
+        parent_codes=[new_dist],
+        ambito_code=sc.A6,
+        version=2,
+        changed_at=sc.NOW,
+    )
+    await sc.deliver(
+        harness,
+        sc.territory(new_dist, "distretto", [sc.ASST], None),
+        sc.event(plans.TERRITORY_UPDATED, moved, plans.SOURCE),
+    )
+    await sc.deliver(harness, sc.evm(sc.PALAZZOLO, date(2025, 6, 1), False, ambito=sc.A6))
+    v = await values(harness, "EVM-AS")
+    assert v[(new_dist, "2025")] == (Decimal("50.000000"), None)  # Palazzolo: 1 of 2
+    assert v[(sc.DIST, "2025")] == (Decimal("40.000000"), None)  # the Sebino only: 2 of 5
+    assert v[(sc.ASST, "2025")] == (Decimal("42.857143"), None)  # both: 3 of 7
 
 
 async def test_population_age_bands(harness: Harness) -> None:

@@ -256,6 +256,56 @@ class Compiled:
         types = {**self.types, "c_cells": JSONB()}
         return _bound(sql, params, types)
 
+    def rollup_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
+        """:meth:`rollup_statement` as one branch of :func:`rollup_union` (unbound, every
+        parameter prefixed ``g<g>_``, the cells in ``:g<g>_c_cells``): ``g, idx, value,
+        watermark, li, ln``, with ``li`` the count and people leaves (in order) and ``ln`` the
+        others (every value is NUMERIC, every other leaf too)."""
+        exprs: list[str] = []
+        cols: list[str] = []
+        ints: list[str] = []
+        nums: list[str] = []
+        for leaf in self.leaves:
+            if leaf.kind in ("count", "people"):
+                cols.append(f"r_{leaf.name} BIGINT")
+                exprs.append(f"c.r_{leaf.name} AS {leaf.name}")
+                ints.append(f"l.{leaf.name}")
+            elif leaf.kind == "avg_days":
+                people = next(p.name for p in self.leaves if p.pair == leaf.name)
+                cols.append(f"r_{leaf.name} BIGINT")
+                exprs.append(
+                    f"CAST(c.r_{leaf.name} AS NUMERIC) / CAST(NULLIF(c.r_{people}, 0) AS NUMERIC)"
+                    f" AS {leaf.name}"
+                )
+                nums.append(f"l.{leaf.name}")
+            else:
+                exprs.append(f"{leaf.sql} AS {leaf.name}")
+                nums.append(f"l.{leaf.name}")
+        leaves = ", ".join(exprs) or "1 AS l_none"
+        value = self.value_sql
+        for leaf in self.leaves:
+            value = re.sub(rf"\b{leaf.name}\b", f"l.{leaf.name}", value)
+        sql = (
+            f"SELECT {g} AS g, c.idx, {value} AS value, c.w AS watermark, "
+            f"CAST(ARRAY[{', '.join(ints)}] AS BIGINT[]) AS li, "
+            f"CAST(ARRAY[{', '.join(nums)}] AS NUMERIC[]) AS ln "
+            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
+            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
+            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER, w TIMESTAMPTZ"
+            + "".join(f", {col}" for col in cols)
+            + f") CROSS JOIN LATERAL (SELECT {leaves}) AS l"
+        )
+        sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
+        prefix = f"g{g}_"
+        params = {**self.params, "c_cells": None}
+        types = {**self.types, "c_cells": JSONB()}
+        used = set(_PARAM.findall(sql))
+        return (
+            _PARAM.sub(f":{prefix}\\1", sql),
+            {prefix + k: v for k, v in params.items() if k in used and k != "c_cells"},
+            {prefix + k: t for k, t in types.items() if k in used},
+        )
+
     @cached_property
     def sum_parts(self) -> list[SumPart]:
         """The scans that sum the fact leaves per ambito, comune and local month: per fact
@@ -279,6 +329,8 @@ class Compiled:
             )
             params = {**self.params, "r_type": fact}
             types = {**self.types, "r_type": String()}
+            by_fact = head + "f.id = :r_fact GROUP BY 1, 2, 3"
+            fact_types = {**types, "r_fact": BigInteger()}
             out.append(
                 SumPart(
                     counts,
@@ -289,11 +341,8 @@ class Compiled:
                         params,
                         {**types, **ambiti_t},
                     ),
-                    _bound(
-                        head + "f.id = :r_fact GROUP BY 1, 2, 3",
-                        params,
-                        {**types, "r_fact": BigInteger()},
-                    ),
+                    _bound(by_fact, params, fact_types),
+                    (by_fact, params, fact_types),
                 )
             )
         for leaf in self.leaves:
@@ -322,17 +371,16 @@ class Compiled:
                 "r_end": String(),
                 "r_skip": BigInteger(),
             }
+            by_case = head + "e.case_id = :r_case GROUP BY 1, 2, 3"
+            case_types = {**types, "r_case": Uuid()}
             out.append(
                 SumPart(
                     [leaf, avg],
                     leaf.fact or "",
                     leaf.start,
                     _bound(paired, params, {**types, **ambiti_t}),
-                    _bound(
-                        head + "e.case_id = :r_case GROUP BY 1, 2, 3",
-                        params,
-                        {**types, "r_case": Uuid()},
-                    ),
+                    _bound(by_case, params, case_types),
+                    (by_case, params, case_types),
                 )
             )
         return out
@@ -341,6 +389,41 @@ class Compiled:
         """Binds the context parameters the statement uses (unused ones are dropped)."""
         used = {k: v for k, v in context.items() if k in stmt._bindparams}
         return stmt.bindparams(**used)
+
+
+_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+_UNIONS: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause]] = {}
+
+
+def rollup_union(formulas: list[Compiled]) -> TextClause:
+    """:func:`_rollup_union`, kept per formulas (by id: the entry holds them, so no id is
+    reused while it is kept)."""
+    key = tuple(id(c) for c in formulas)
+    found = _UNIONS.get(key)
+    if found is None:
+        if len(_UNIONS) >= 256:
+            _UNIONS.clear()
+        found = _UNIONS[key] = (tuple(formulas), _rollup_union(formulas))
+    return found[1]
+
+
+def _rollup_union(formulas: list[Compiled]) -> TextClause:
+    """:meth:`Compiled.rollup_statement` of several formulas in one statement (``UNION ALL`` of
+    their :meth:`Compiled.rollup_branch`): the cells of formula ``g`` bound as ``g<g>_c_cells``.
+    The result's rows: ``g, idx, value, watermark, li, ln``."""
+    sqls: list[str] = []
+    params: dict[str, Any] = {}
+    types: dict[str, TypeEngine[Any]] = {}
+    for g, c in enumerate(formulas):
+        sql, p, t = c.rollup_branch(g)
+        sqls.append(sql)
+        params.update(p)
+        types.update(t)
+    stmt = text(" UNION ALL ".join(sqls))
+    stmt = stmt.bindparams(*(bindparam(k, type_=t) for k, t in types.items()))
+    return stmt.bindparams(**params)
 
 
 def _bound(sql: str, params: dict[str, Any], types: dict[str, TypeEngine[Any]]) -> TextClause:
@@ -359,6 +442,8 @@ class SumPart:
     start: str | None
     by_ambiti: TextClause
     by_fact: TextClause
+    # ``by_fact`` unbound: its SQL, parameter values and types (to join it with others').
+    fact_sql: tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]
 
     @property
     def average(self) -> bool:

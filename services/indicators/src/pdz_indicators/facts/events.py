@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -66,30 +66,31 @@ async def on_case_events(session: AsyncSession, events: list[CloudEvent]) -> Non
     refresh = await values.Refresh.begin(
         session, [(r["fact_type"], r["ambito_code"], r["comune_code"]) for r in rows]
     )
-    cases: set[Any] = set()
+    # Days a new fact can move: its own, and those of the same case's facts (avg_days pairs),
+    # read by its insert (which sees the case's facts before it).
+    days: dict[Any, set[date]] = {}
     for row in rows:
+        others = select(func.array_agg(_OTHER.c.fact_at)).where(_OTHER.c.case_id == row["case_id"])
         stmt = (
             insert(Fact)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["fact_key"])
-            .returning(col(Fact.id))
+            .returning(col(Fact.id), others.scalar_subquery())
         )
-        fact_id = (await session.execute(stmt)).scalar_one_or_none()
-        if fact_id is None:
+        inserted = (await session.execute(stmt)).one_or_none()
+        if inserted is None:
             continue
+        fact_id, before = inserted
         spot = (row["fact_type"], row["ambito_code"], row["comune_code"])
         await refresh.add(spot, (fact_id, row["fact_type"], row["case_id"]))
-        cases.add(row["case_id"])
-    if not cases:
+        case_days = days.setdefault(row["case_id"], set())
+        case_days.update(local_day(fact_at) for fact_at in [row["fact_at"], *(before or [])])
+    if not days:
         return
-    # Days a new fact can move: its own, and those of the same case's facts (avg_days pairs).
-    days: dict[Any, set[date]] = {}
-    found = await session.execute(
-        select(col(Fact.case_id), col(Fact.fact_at)).where(col(Fact.case_id).in_(cases))
-    )
-    for case_id, fact_at in found:
-        days.setdefault(case_id, set()).add(local_day(fact_at))
     await refresh.finish({c: sorted(d) for c, d in days.items()})
+
+
+_OTHER = Fact.__table__.alias("other")  # type: ignore[attr-defined]
 
 
 def _fact_row(event: CloudEvent) -> dict[str, Any]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, Uuid, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +22,6 @@ from pdz_indicators.targets.judge import (
 )
 from pdz_indicators.targets.models import Indicator, Plan, TargetStatus
 from pdz_indicators.values import service as values
-from pdz_indicators.values.models import IndicatorValue
 from pdz_indicators.values.periods import ROME, parse_period
 from pdz_shared.contracts import indicators as contract
 from pdz_shared.db import utcnow
@@ -90,12 +91,18 @@ async def judge_indicators(
     indicators: list[Indicator],
     terr: values.Territories | None = None,
     plans: dict[uuid.UUID, Plan] | None = None,
+    *,
+    store: list[dict[str, Any]] | None = None,
 ) -> None:
     """:func:`judge_indicator` of each (in this order): the same judgements as
-    :func:`judge_year` year by year, with one read of the values they need, one of the
-    statuses before and one write of them all."""
+    :func:`judge_year` year by year, with one read of the values they need and of the
+    statuses before, and one write of them all. ``store``: computed values (rows for
+    :func:`values.store_values`) stored first, by the statement that reads (the values read are
+    those once stored)."""
+    store = store or []
     todo = list({i.indicator_id: i for i in indicators if i.target and i.ambito_code}.values())
     if not todo:
+        await values.store_values(session, store)
         return
     plans = dict(plans or {})
     wanted = sorted({i.plan_id for i in todo if i.plan_id and i.plan_id not in plans})
@@ -124,10 +131,17 @@ async def judge_indicators(
             codes = sorted(c for c in terr.descendants(ambito) if terr._kind(c) == "comune")
         work.append((indicator, indicator.ambito_code, years, codes, computable))
     if not work:
+        await values.store_values(session, store)
         return
     territories = sorted({t for _, a, _, codes, _ in work for t in (a, *codes)})
     labels = sorted({str(y - d) for _, _, years, _, _ in work for y in years for d in (0, 1)})
-    found = await _values(session, [w[0] for w in work], territories, labels)
+    found, before = await _read(
+        session,
+        [w[0] for w in work],
+        (territories, labels),
+        (sorted({a for _, a, *_ in work}), sorted({str(y) for _, _, ys, _, _ in work for y in ys})),
+        store,
+    )
     judged: list[Judged] = []
     for indicator, ambito, years, codes, computable in work:
         target = TARGET_ADAPTER.validate_python(indicator.target)
@@ -157,7 +171,7 @@ async def judge_indicators(
             judged.append(
                 (indicator, ambito, period, j, found.get((indicator.indicator_id, ambito, period)))
             )
-    await _store_all(session, judged)
+    await _store_all(session, judged, before)
 
 
 ValueKey = tuple[uuid.UUID, str, str]  # indicator, territory, period
@@ -177,41 +191,61 @@ async def _value(
     return found[key]
 
 
-async def _values(
-    session: AsyncSession, indicators: list[Indicator], territories: list[str], labels: list[str]
-) -> dict[ValueKey, Decimal | None]:
-    """The stored values of the indicators for these territories and periods."""
-    rows = await session.execute(
-        select(
-            col(IndicatorValue.indicator_id),
-            col(IndicatorValue.territory_code),
-            col(IndicatorValue.period),
-            col(IndicatorValue.value),
-        ).where(
-            col(IndicatorValue.indicator_id).in_(sorted({i.indicator_id for i in indicators})),
-            col(IndicatorValue.territory_code).in_(territories),
-            col(IndicatorValue.period).in_(labels),
-        )
-    )
-    return {(i, t, p): v for i, t, p, v in rows}
+async def _read(
+    session: AsyncSession,
+    indicators: list[Indicator],
+    cells: tuple[list[str], list[str]],
+    judged: tuple[list[str], list[str]],
+    store: list[dict[str, Any]],
+) -> tuple[dict[ValueKey, Decimal | None], dict[ValueKey, str]]:
+    """In one statement: stores the computed values ``store``, and reads the values of the
+    indicators for these territories and periods (``cells``; with those stored) and their
+    statuses for the territories and periods judged."""
+    ids = sorted({i.indicator_id for i in indicators})
+    params: dict[str, Any] = {"i": ids, "vt": cells[0], "vp": cells[1]}
+    params.update({"st": judged[0], "sp": judged[1]})
+    rows = values.unique_rows(store)
+    if rows:
+        params["rows"] = rows
+    found: dict[ValueKey, Decimal | None] = {}
+    before: dict[ValueKey, str] = {}
+    for kind, i, t, p, value, status in await session.execute(_READ[bool(rows)], params):
+        if kind == 0:
+            found[(i, t, p)] = value
+        else:
+            before[(i, t, p)] = status
+    for r in store:  # as stored (the read saw the table before)
+        found[(r["indicator_id"], r["territory_code"], r["period"])] = r["value"]
+    return found, before
 
 
-async def _store_all(session: AsyncSession, judged: list[Judged]) -> None:
-    """Stores the judgements; an event for each status that changes to achieved or to at risk
-    / off track."""
-    found = await session.execute(
-        select(
-            col(TargetStatus.indicator_id),
-            col(TargetStatus.territory_code),
-            col(TargetStatus.period),
-            col(TargetStatus.status),
-        ).where(
-            col(TargetStatus.indicator_id).in_(sorted({i.indicator_id for i, *_ in judged})),
-            col(TargetStatus.territory_code).in_(sorted({t for _, t, *_ in judged})),
-            col(TargetStatus.period).in_(sorted({p for _, _, p, *_ in judged})),
-        )
-    )
-    before: dict[ValueKey, str] = {(i, t, p): status for i, t, p, status in found}
+_READ_SQL = (
+    "SELECT 0 AS kind, indicator_id, territory_code, period, value, "
+    "CAST(NULL AS VARCHAR) AS status FROM indicator_value WHERE indicator_id = ANY(:i) "
+    "AND territory_code = ANY(:vt) AND period = ANY(:vp) UNION ALL "
+    "SELECT 1, indicator_id, territory_code, period, CAST(NULL AS NUMERIC), status "
+    "FROM target_status WHERE indicator_id = ANY(:i) AND territory_code = ANY(:st) "
+    "AND period = ANY(:sp)"
+)
+_READ_TYPES: list[BindParameter[Any]] = [
+    bindparam("i", type_=ARRAY(Uuid())),
+    *(bindparam(k, type_=ARRAY(String())) for k in ("vt", "vp", "st", "sp")),
+]
+# Without values to store, and with: the upsert of :data:`values.UPSERT_SQL` as a
+# data-modifying WITH (it runs to completion; the read sees the table as it was before it).
+_READ = {
+    False: text(_READ_SQL).bindparams(*_READ_TYPES),
+    True: text(f"WITH stored AS ({values.UPSERT_SQL}) {_READ_SQL}").bindparams(
+        *_READ_TYPES, bindparam("rows", type_=JSONB())
+    ),
+}
+
+
+async def _store_all(
+    session: AsyncSession, judged: list[Judged], before: dict[ValueKey, str]
+) -> None:
+    """Stores the judgements (``before``: the statuses they replace); an event for each
+    status that changes to achieved or to at risk / off track."""
     judged_at = utcnow()
     rows = [
         {
@@ -227,16 +261,7 @@ async def _store_all(session: AsyncSession, judged: list[Judged]) -> None:
         }
         for indicator, territory, period, j, value in judged
     ]
-    stmt = insert(TargetStatus).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["indicator_id", "territory_code", "period"],
-        set_={
-            k: stmt.excluded[k]
-            for k in rows[0]
-            if k not in ("indicator_id", "territory_code", "period")
-        },
-    )
-    await session.execute(stmt)
+    await session.execute(_UPSERT_STATUSES, {"rows": [_json_status(r) for r in rows]})
     # Rows of these statuses loaded earlier in this session are now out of date.
     for obj in list(session.identity_map.values()):
         if (
@@ -247,6 +272,34 @@ async def _store_all(session: AsyncSession, judged: list[Judged]) -> None:
     for indicator, territory, period, j, value in judged:
         previous = before.get((indicator.indicator_id, territory, period))
         await _event(session, indicator, territory, period, j, previous, value, judged_at)
+
+
+def _json_status(r: dict[str, Any]) -> dict[str, Any]:
+    def number(x: Decimal | None) -> str | None:
+        return None if x is None else format(x, "f")
+
+    return {
+        **r,
+        "indicator_id": str(r["indicator_id"]),
+        "value": number(r["value"]),
+        "target_value": number(r["target_value"]),
+        "progress": number(r["progress"]),
+        "judged_at": r["judged_at"].isoformat(),
+    }
+
+
+# The statuses travel as one JSONB parameter (as the values: values.UPSERT_SQL).
+_UPSERT_STATUSES = text(
+    "INSERT INTO target_status (indicator_id, territory_code, period, status, value, "
+    "target_value, progress, reason, judged_at) SELECT r.indicator_id, r.territory_code, "
+    "r.period, r.status, r.value, r.target_value, r.progress, r.reason, r.judged_at "
+    "FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(indicator_id UUID, territory_code TEXT, "
+    "period TEXT, status TEXT, value NUMERIC, target_value NUMERIC, progress NUMERIC, "
+    "reason TEXT, judged_at TIMESTAMPTZ) "
+    "ON CONFLICT (indicator_id, territory_code, period) DO UPDATE SET status = excluded.status, "
+    "value = excluded.value, target_value = excluded.target_value, "
+    "progress = excluded.progress, reason = excluded.reason, judged_at = excluded.judged_at"
+).bindparams(bindparam("rows", type_=JSONB()))
 
 
 async def _event(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from bisect import bisect_left
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -44,8 +45,13 @@ class Sums:
     by_ambito: dict[str, dict[int, list[int]]] = field(default_factory=dict)
     latest_key: dict[Key, datetime] = field(default_factory=dict)
     latest_ambito: dict[str, datetime] = field(default_factory=dict)
+    # Of each bucket read by total (by id; the bucket kept with them): its running totals.
+    _runs: dict[int, tuple[dict[int, list[int]], list[int], list[list[int]]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, row: Any) -> None:
+        self._runs.clear()
         values = [int(row["n"])] + [int(row[c] or 0) for c in self.columns]
         m = month_index(row["m"])
         for bucket in (
@@ -70,6 +76,7 @@ class Sums:
         self, a: str, k: str | None, own: bool, m: date, n: int, w: datetime | None, v: list[int]
     ) -> None:
         """One row already summed: a comune's (``own``) or its ambito's, for month ``m``."""
+        self._runs.clear()
         if own:
             self.by_key.setdefault((a, k), {})[month_index(m)] = [int(n), *v]
             if w is not None and ((a, k) not in self.latest_key or w > self.latest_key[(a, k)]):
@@ -79,25 +86,57 @@ class Sums:
             if w is not None and (a not in self.latest_ambito or w > self.latest_ambito[a]):
                 self.latest_ambito[a] = w
 
+    def plus(self, a: str, k: str | None, m: int, w: datetime | None, v: list[int]) -> None:
+        """Adds a row to a comune's (``k``) or, ``k`` None, its ambito's sums of month ``m``
+        (an index)."""
+        self._runs.clear()
+        if k is not None:
+            bucket, latest, key = self.by_key.setdefault((a, k), {}), self.latest_key, (a, k)
+            have = bucket.get(m)
+            bucket[m] = list(v) if have is None else [x + y for x, y in zip(have, v, strict=True)]
+            if w is not None and (key not in latest or w > latest[key]):
+                latest[key] = w
+            return
+        amb = self.by_ambito.setdefault(a, {})
+        have = amb.get(m)
+        amb[m] = list(v) if have is None else [x + y for x, y in zip(have, v, strict=True)]
+        if w is not None and (a not in self.latest_ambito or w > self.latest_ambito[a]):
+            self.latest_ambito[a] = w
+
     def months(self, ambiti: Iterable[str], comune: str | None) -> list[dict[int, list[int]]]:
         if comune is None:
             return [self.by_ambito.get(a, {}) for a in ambiti]
         return [self.by_key.get((a, comune), {}) for a in ambiti]
 
     def total(self, ambiti: Iterable[str], comune: str | None, period: Period) -> list[int]:
-        out = [0] * (1 + len(self.columns))
+        """The sums of the months of ``period`` (whole months) in these buckets: each the
+        difference of two running totals of its months (:meth:`_running`)."""
+        width = 1 + len(self.columns)
+        out = [0] * width
         first, last = month_index(period.start), month_index(period.end)
         for bucket in self.months(ambiti, comune):
-            if last - first > len(bucket):
-                items: Iterable[tuple[int, list[int]]] = (
-                    (m, v) for m, v in bucket.items() if first <= m < last
-                )
-            else:
-                items = ((m, bucket[m]) for m in range(first, last) if m in bucket)
-            for _, v in items:
-                for i, x in enumerate(v):
-                    out[i] += x
+            if not bucket:
+                continue
+            months, running = self._running(bucket)
+            lo, hi = bisect_left(months, first), bisect_left(months, last)
+            if lo < hi:
+                top, bottom = running[hi], running[lo]
+                for i in range(width):
+                    out[i] += top[i] - bottom[i]
         return out
+
+    def _running(self, bucket: dict[int, list[int]]) -> tuple[list[int], list[list[int]]]:
+        """A bucket's months in order and the running totals before each (and after the
+        last); kept until the sums change."""
+        found = self._runs.get(id(bucket))
+        if found is None or found[0] is not bucket:
+            months = sorted(bucket)
+            width = 1 + len(self.columns)
+            running = [[0] * width]
+            for m in months:
+                running.append([x + y for x, y in zip(running[-1], bucket[m], strict=True)])
+            found = self._runs[id(bucket)] = (bucket, months, running)
+        return found[1], found[2]
 
     def latest(self, ambiti: Iterable[str], comune: str | None) -> datetime | None:
         found = [
@@ -154,18 +193,41 @@ class Rollup:
         formulas: dict[uuid.UUID, Compiled],
         ambiti: list[str],
         comuni: list[str],
+        add: list[dict[str, Any]] | None = None,
     ) -> dict[uuid.UUID, Rollup]:
-        """:meth:`stored` of several indicators (by id, their formulas) in one read."""
+        """:meth:`stored` of several indicators (by id, their formulas) in one read. ``add``:
+        rows of :func:`apply_fact` (of any indicators) added to the kept sums first, by the same
+        statement (:func:`add_rows`)."""
+        rows = _merged(add or [])
         if not formulas:
+            if rows:
+                await session.execute(_UPSERT, {"rows": rows})
             return {}
         out = {
             i: [(part.leaves, cls._sums(part)) for part in c.sum_parts] for i, c in formulas.items()
         }
         width = max((len(sums.columns) for parts in out.values() for _, sums in parts), default=0)
-        params = {"i": list(formulas), "a": ambiti, "k": comuni}
-        for i, part, a, k, m, n, w, *v in await session.execute(_stored(width), params):
+        params: dict[str, Any] = {"i": list(formulas), "a": ambiti, "k": comuni}
+        if rows:
+            params["rows"] = rows
+        found = await session.execute(_stored(width, bool(rows)), params)
+        for i, part, a, k, m, n, w, *v in found:
             sums = out[i][part][1]
             sums.put(a, k or None, k is not None, m, n, w, [int(x) for x in v[: len(sums.columns)]])
+        # The read saw the table before the rows were added: added to what it read.
+        in_ambiti, in_comuni = set(ambiti), set(comuni)
+        for row in rows:
+            parts = out.get(uuid.UUID(row["indicator_id"]))
+            if parts is None or row["ambito_code"] not in in_ambiti:
+                continue
+            sums = parts[row["part"]][1]
+            a, k = row["ambito_code"], row["comune_code"]
+            m = month_index(date.fromisoformat(row["month"]))
+            w = None if row["w"] is None else _at(row["w"])
+            values = [int(row["n"]), *row["v"][: len(sums.columns)]]
+            sums.plus(a, None, m, w, values)
+            if k and k in in_comuni:
+                sums.plus(a, k, m, w, values)
         return {i: cls(parts) for i, parts in out.items()}
 
     async def save(
@@ -266,35 +328,111 @@ async def apply_fact(
     """What one new fact adds to the kept sums: its own row to its type's part, and to an
     average the change of its case's pairs (a new start fact can pair with the case's end
     facts). Rows for :func:`add_rows`, to store before the sums are read."""
+    return await apply_facts(session, [(indicator_id, c)], fact_id, fact_type, case_id)
+
+
+async def apply_facts(
+    session: AsyncSession,
+    formulas: list[tuple[uuid.UUID, Compiled]],
+    fact_id: int,
+    fact_type: str,
+    case_id: uuid.UUID,
+) -> list[dict[str, Any]]:
+    """:func:`apply_fact` of one new fact for several indicators (their ids and formulas),
+    with one statement: the parts' ``by_fact`` reads joined by ``UNION ALL``."""
+    joined = _joined(fact_type, tuple(c for _, c in formulas))
+    if joined is None:
+        return []
+    stmt, per_fact, branches = joined
+    by = {"fact": fact_id, "case": case_id, "all": 0, "skip": fact_id}
     rows: list[dict[str, Any]] = []
-    for i, part in enumerate(c.sum_parts):
-        if not part.average:
-            if part.fact != fact_type:
-                continue
-            for r in (await session.execute(part.by_fact, {"r_fact": fact_id})).mappings():
-                v = [int(r["n"])] + [int(r[leaf.name]) for leaf in part.leaves]
-                row = _json(indicator_id, i, r["a"], r["k"], month_index(r["m"]), v)
-                row["w"] = r["w"].isoformat()
-                rows.append(row)
+    delta: dict[tuple[int, int, str, str | None, int], list[int]] = {}
+    found = await session.execute(stmt.bindparams(**{name: by[w] for name, w in per_fact}))
+    for b, a, k, m, n, w, v in found:
+        j, i, sign = branches[b]
+        if sign == 0:  # a count part: the fact's own row
+            row = _json(formulas[j][0], i, a, k, month_index(m), [int(n), *map(int, v)])
+            row["w"] = w.isoformat()
+            rows.append(row)
             continue
-        if fact_type not in (part.fact, part.start):
-            continue
-        delta: dict[tuple[str, str | None, int], list[int]] = {}
-        for skip, sign in ((0, 1), (fact_id, -1)):
-            params = {"r_case": case_id, "r_skip": skip}
-            for r in (await session.execute(part.by_fact, params)).mappings():
-                have = delta.setdefault((r["a"], r["k"], month_index(r["m"])), [0, 0])
-                have[0] += sign * int(r["n"])
-                have[1] += sign * int(r["d"])
-        for (a, k, m), (n, d) in delta.items():
-            if n or d:
-                rows.append(_json(indicator_id, i, a, k, m, [n, d]))
+        have = delta.setdefault((j, i, a, k, month_index(m)), [0, 0])
+        have[0] += sign * int(n)
+        have[1] += sign * int(v[0])
+    for (j, i, a, k, m), (n, d) in delta.items():
+        if n or d:
+            rows.append(_json(formulas[j][0], i, a, k, m, [n, d]))
     return rows
+
+
+# Per fact type and formulas (by id; the entry holds them, so no id is reused while it is
+# kept): the statement of :func:`apply_facts`, its parameters to bind per fact (name and
+# ``fact``, ``case``, ``all`` for 0 or ``skip`` for the fact id) and, per branch, the formula,
+# the part and the sign (0 a count part; 1 and -1 an average with and without the new fact).
+Joined = tuple[TextClause, list[tuple[str, str]], list[tuple[int, int, int]]]
+_JOINED: dict[tuple[str, tuple[int, ...]], tuple[tuple[Compiled, ...], Joined | None]] = {}
+_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+def _joined(fact_type: str, formulas: tuple[Compiled, ...]) -> Joined | None:
+    key = (fact_type, tuple(id(c) for c in formulas))
+    if key in _JOINED:
+        return _JOINED[key][1]
+    selects: list[str] = []
+    params: dict[str, Any] = {}
+    kinds: dict[str, TypeEngine[Any]] = {}
+    per_fact: list[tuple[str, str]] = []
+    branches: list[tuple[int, int, int]] = []
+    for j, c in enumerate(formulas):
+        for i, part in enumerate(c.sum_parts):
+            sql, values, types = part.fact_sql
+            if not part.average:
+                if part.fact != fact_type:
+                    continue
+                cols = ", ".join(f"q.{leaf.name}" for leaf in part.leaves)
+                variants = [(0, "q.w", f"CAST(ARRAY[{cols}] AS BIGINT[])", {"r_fact": "fact"})]
+            else:
+                if fact_type not in (part.fact, part.start):
+                    continue
+                none, d = "CAST(NULL AS TIMESTAMPTZ)", "CAST(ARRAY[q.d] AS BIGINT[])"
+                variants = [
+                    (1, none, d, {"r_case": "case", "r_skip": "all"}),
+                    (-1, none, d, {"r_case": "case", "r_skip": "skip"}),
+                ]
+            for sign, w, v, bound in variants:
+                b = len(branches)
+                branches.append((j, i, sign))
+                prefix = f"b{b}_"
+                renamed = _PARAM.sub(f":{prefix}\\1", sql)
+                selects.append(
+                    f"SELECT {b} AS b, q.a, q.k, q.m, q.n, {w} AS w, {v} AS v FROM ({renamed}) q"
+                )
+                for name in set(_PARAM.findall(sql)):
+                    kinds[prefix + name] = types[name]
+                    if name in bound:
+                        per_fact.append((prefix + name, bound[name]))
+                    else:
+                        params[prefix + name] = values[name]
+    joined: Joined | None = None
+    if selects:
+        stmt = text(" UNION ALL ".join(selects))
+        stmt = stmt.bindparams(*(bindparam(k, type_=t) for k, t in kinds.items()))
+        joined = (stmt.bindparams(**params), per_fact, branches)
+    if len(_JOINED) >= 256:
+        _JOINED.clear()
+    _JOINED[key] = (formulas, joined)
+    return joined
 
 
 async def add_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Adds rows of :func:`apply_fact` (of any facts and indicators) to the kept sums, in one
     statement: rows with the same key summed first (a statement updates a row once)."""
+    merged = _merged(rows)
+    if merged:
+        await session.execute(_UPSERT, {"rows": merged})
+
+
+def _merged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of :func:`apply_fact` with the same key summed."""
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = (row["indicator_id"], row["part"], row["ambito_code"], row["comune_code"])
@@ -306,15 +444,14 @@ async def add_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         have["v"] = [x + y for x, y in zip(have["v"], row["v"], strict=True)]
         if row["w"] is not None and (have["w"] is None or _at(row["w"]) > _at(have["w"])):
             have["w"] = row["w"]
-    if merged:
-        await session.execute(_UPSERT, {"rows": list(merged.values())})
+    return list(merged.values())
 
 
 def _at(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
-_UPSERT = text(
+_UPSERT_SQL = (
     "INSERT INTO indicator_fact_sum AS s (indicator_id, part, ambito_code, comune_code, month, "
     "n, w, v) SELECT r.indicator_id, r.part, r.ambito_code, r.comune_code, r.month, r.n, r.w, "
     "r.v FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(indicator_id UUID, part INTEGER, "
@@ -323,14 +460,17 @@ _UPSERT = text(
     "DO UPDATE SET n = s.n + excluded.n, w = greatest(s.w, excluded.w), "
     "v = ARRAY(SELECT x + y FROM unnest(s.v, excluded.v) WITH ORDINALITY AS t(x, y, o) "
     "ORDER BY o)"
-).bindparams(bindparam("rows", type_=JSONB()))
+)
+_UPSERT = text(_UPSERT_SQL).bindparams(bindparam("rows", type_=JSONB()))
 _DELETE = text("DELETE FROM indicator_fact_sum WHERE indicator_id = :i")
 
 
-@lru_cache(maxsize=16)
-def _stored(width: int) -> TextClause:
+@lru_cache(maxsize=32)
+def _stored(width: int, add: bool = False) -> TextClause:
     """Per part, ambito and month the sums of all its comuni (``k`` NULL), then the rows of
-    the comuni asked for (``k`` = the comune, ``''`` for facts without one)."""
+    the comuni asked for (``k`` = the comune, ``''`` for facts without one). ``add``: first
+    the upsert of ``:rows`` (:func:`add_rows`), as a data-modifying WITH: it runs to
+    completion, and the read sees the table as it was before it."""
     sums = "".join(f", sum(v[{j}])" for j in range(1, width + 1))
     cols = "".join(f", v[{j}]" for j in range(1, width + 1))
     sql = (
@@ -341,11 +481,12 @@ def _stored(width: int) -> TextClause:
         "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
         "AND comune_code = ANY(:k)"
     )
-    return text(sql).bindparams(
+    stmt = text(f"WITH added AS ({_UPSERT_SQL}) {sql}" if add else sql).bindparams(
         bindparam("i", type_=ARRAY(Uuid())),
         bindparam("a", type_=ARRAY(String())),
         bindparam("k", type_=ARRAY(String())),
     )
+    return stmt.bindparams(bindparam("rows", type_=JSONB())) if add else stmt
 
 
 _STATE = text(

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, or_, select, text
+from sqlalchemy import String, bindparam, cast, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.checker import check, dependencies
-from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql
+from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql, rollup_union
 from pdz_indicators.expressions.syntax import ExpressionError
 from pdz_indicators.targets.models import Indicator, Plan
 from pdz_indicators.territories.models import Territory
@@ -41,12 +41,26 @@ class Scope:
     comuni: tuple[str, ...]
 
 
-class Territories:
-    """The territory projection in memory for one computation (a few hundred rows at most)."""
+@dataclass(frozen=True)
+class Unit:
+    """What a computation reads of a territory: its place in the hierarchy."""
 
-    def __init__(self, rows: Iterable[Territory]) -> None:
-        self.by_code = {t.code: t for t in rows}
+    code: str
+    kind: str
+    parent_codes: tuple[str, ...]
+    ambito_code: str | None
+
+
+class Territories:
+    """The territory projection in memory for one computation (a few hundred rows at most);
+    never changed once made (a refresh may reuse the last one read: :meth:`cached`)."""
+
+    def __init__(self, rows: Iterable[Territory | Unit]) -> None:
+        self.by_code = {
+            t.code: Unit(t.code, t.kind, tuple(t.parent_codes), t.ambito_code) for t in rows
+        }
         self.children: dict[str, set[str]] = {}
+        self._scopes: dict[tuple[str, str | None, str | None], Scope] = {}
         for t in self.by_code.values():
             for p in t.parent_codes:
                 self.children.setdefault(p, set()).add(t.code)
@@ -55,7 +69,28 @@ class Territories:
 
     @classmethod
     async def load(cls, session: AsyncSession) -> Territories:
-        return cls((await session.exec(select(Territory))).scalars().all())  # type: ignore[call-overload]
+        return (await cls._load(session))[1]
+
+    @classmethod
+    async def _load(cls, session: AsyncSession) -> tuple[str | None, Territories]:
+        """The projection and its :data:`TERRITORY_FINGERPRINT`, read at once."""
+        rows = list(await session.execute(_LOAD_TERRITORIES))
+        terr = cls(Unit(code, kind, tuple(parents), amb) for code, kind, parents, amb, _ in rows)
+        return (rows[0][4] if rows else None), terr
+
+    @classmethod
+    async def cached(cls, session: AsyncSession, fingerprint: str | None) -> Territories:
+        """The projection whose :data:`TERRITORY_FINGERPRINT` (read in this transaction) is
+        ``fingerprint``: the last one read, if it has it (the fingerprint covers every column
+        a computation reads, so the same fingerprint is the same projection), or read now."""
+        global _LAST_TERRITORIES
+        last = _LAST_TERRITORIES
+        if fingerprint is not None and last is not None and last[0] == fingerprint:
+            return last[1]
+        found, terr = await cls._load(session)
+        if found is not None:
+            _LAST_TERRITORIES = (found, terr)
+        return terr
 
     def descendants(self, code: str) -> set[str]:
         seen: set[str] = set()
@@ -79,6 +114,13 @@ class Territories:
         return out
 
     def scope(self, code: str, *, kind: str | None = None, ambito: str | None = None) -> Scope:
+        key = (code, kind, ambito)
+        found = self._scopes.get(key)
+        if found is None:
+            found = self._scopes[key] = self._scope(code, kind, ambito)
+        return found
+
+    def _scope(self, code: str, kind: str | None, ambito: str | None) -> Scope:
         t = self.by_code.get(code)
         kind = t.kind if t else (kind or "ambito")
         if kind == "comune":
@@ -95,6 +137,17 @@ class Territories:
     def _kind(self, code: str) -> str | None:
         t = self.by_code.get(code)
         return t.kind if t else None
+
+
+# The projection's content as a computation reads it, in one value (NULL when it is empty).
+TERRITORY_FINGERPRINT = (
+    "(SELECT md5(CAST(array_agg(ROW(t.code, t.kind, t.parent_codes, t.ambito_code) "
+    "ORDER BY t.code) AS TEXT)) FROM territory t)"
+)
+_LOAD_TERRITORIES = text(
+    f"SELECT code, kind, parent_codes, ambito_code, {TERRITORY_FINGERPRINT} FROM territory"  # noqa: S608  (fixed text)
+)
+_LAST_TERRITORIES: tuple[str, Territories] | None = None
 
 
 @lru_cache(maxsize=512)
@@ -196,7 +249,7 @@ async def _compute_batch(
             c = compiled(indicator.formula)
         except ExpressionError:
             reason_all = "invalid_formula"
-    results: dict[int, Any] = {}
+    results: dict[int, Any] = {}  # RowMappings
     if c is not None:
         if sums is not None:
             stmt = c.rollup_statement(
@@ -209,6 +262,54 @@ async def _compute_batch(
             stmt = c.batch_statement([_context(i, sc, p) for i, (sc, p) in enumerate(cells)])
         for found in (await session.execute(stmt)).mappings():
             results[found["idx"]] = found
+    rows = _value_rows(indicator, c, reason_all, cells, results, now)
+    # One row per key in a statement (a batch may name the same cell twice).
+    if pending is not None:
+        pending += rows
+    else:
+        await store_values(session, rows)
+    return [IndicatorValue(**r) for r in rows] if keep else []
+
+
+Work = tuple[Indicator, Compiled, list[tuple[Scope, Period]], Rollup]
+
+
+async def _compute_union(session: AsyncSession, work: list[Work]) -> list[dict[str, Any]]:
+    """The values of several indicators' cells from their sums (:func:`compute_cells` with
+    ``sums``, rows to store) with one statement (:func:`.sql.rollup_union`)."""
+    if not work:
+        return []
+    now = utcnow()
+    stmt = rollup_union([c for _, c, _, _ in work])
+    cells = {
+        f"g{g}_c_cells": [
+            {**_context(i, sc, p), **sums.cell(sc.ambiti, sc.comune, p)}
+            for i, (sc, p) in enumerate(cells_of)
+        ]
+        for g, (_, _, cells_of, sums) in enumerate(work)
+    }
+    results: list[dict[int, Mapping[str, Any]]] = [{} for _ in work]
+    for g, idx, value, watermark, li, ln in await session.execute(stmt.bindparams(**cells)):
+        ints, nums = iter(li), iter(ln)
+        row: dict[str, Any] = {"value": value, "watermark": watermark}
+        for leaf in work[g][1].leaves:
+            row[leaf.name] = next(ints) if leaf.kind in ("count", "people") else next(nums)
+        results[g][idx] = row
+    rows: list[dict[str, Any]] = []
+    for g, (indicator, c, cells_of, _) in enumerate(work):
+        rows += _value_rows(indicator, c, None, cells_of, results[g], now)
+    return rows
+
+
+def _value_rows(
+    indicator: Indicator,
+    c: Compiled | None,
+    reason_all: str | None,
+    cells: list[tuple[Scope, Period]],
+    results: dict[int, Mapping[str, Any]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The rows to store for the cells, from the computed ``results`` (by cell index)."""
     policy = _policy(indicator)
     rows: list[dict[str, Any]] = []
     for i, (scope, period) in enumerate(cells):
@@ -259,25 +360,26 @@ async def _compute_batch(
                 "watermark": watermark,
             }
         )
-    # One row per key in a statement (a batch may name the same cell twice).
-    if pending is not None:
-        pending += rows
-    else:
-        await store_values(session, rows)
-    return [IndicatorValue(**r) for r in rows] if keep else []
+    return rows
 
 
 async def store_values(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Upserts computed values (of any indicators) in one statement; of rows for the same
     cell, the last (a statement updates a row once)."""
+    if rows:
+        await session.execute(_UPSERT, {"rows": unique_rows(rows)})
+
+
+def unique_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``rows`` parameter of :data:`UPSERT_SQL` for computed values: of rows for the same
+    cell, the last."""
     unique = {(r["indicator_id"], r["territory_code"], r["period"]): r for r in rows}
-    if unique:
-        await session.execute(_UPSERT, {"rows": [_json_row(r) for r in unique.values()]})
+    return [_json_row(r) for r in unique.values()]
 
 
 # The values travel as one JSONB parameter: a multi-row VALUES with a bind parameter per
 # column costs SQLAlchemy far more to compile than PostgreSQL to run.
-_UPSERT = text(
+UPSERT_SQL = (
     "INSERT INTO indicator_value (indicator_id, territory_code, period, period_kind, value, "
     "reason, inputs, small_cell, ambiti, computed_at, watermark) "
     "SELECT r.indicator_id, r.territory_code, r.period, r.period_kind, r.value, r.reason, "
@@ -289,7 +391,8 @@ _UPSERT = text(
     "period_kind = excluded.period_kind, value = excluded.value, reason = excluded.reason, "
     "inputs = excluded.inputs, small_cell = excluded.small_cell, ambiti = excluded.ambiti, "
     "computed_at = excluded.computed_at, watermark = excluded.watermark"
-).bindparams(bindparam("rows", type_=JSONB()))
+)
+_UPSERT = text(UPSERT_SQL).bindparams(bindparam("rows", type_=JSONB()))
 
 
 def _json_row(r: dict[str, Any]) -> dict[str, Any]:
@@ -339,18 +442,18 @@ async def _indicators_for(session: AsyncSession, ambito: str | None) -> list[Ind
 
 async def _indicators_fed_by(
     session: AsyncSession, fact_types: list[str]
-) -> list[tuple[Indicator, Plan | None]]:
-    """The indicators with a formula over any of ``fact_types``, with their plans, in one
-    read."""
-    q = (
-        select(Indicator, Plan)
+) -> list[tuple[Indicator, Plan | None, str | None]]:
+    """The indicators with a formula over any of ``fact_types``, with their plans and the
+    :data:`TERRITORY_FINGERPRINT`, in one read."""
+    q: Any = (
+        select(Indicator, Plan, literal_column(TERRITORY_FINGERPRINT))
         .outerjoin(Plan, col(Plan.plan_id) == col(Indicator.plan_id))
         .where(
             col(Indicator.formula).is_not(None),
             col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
         )
     )
-    return [(i, p) for i, p in await session.execute(q)]
+    return [(i, p, f) for i, p, f in await session.execute(q)]
 
 
 async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
@@ -411,18 +514,21 @@ class Refresh:
     async def begin(cls, session: AsyncSession, spots: Iterable[Spot]) -> Refresh:
         spots = sorted(set(spots), key=lambda s: (s[0], s[1], s[2] or ""))
         await lock_definitions(session, exclusive=False)
-        terr = await Territories.load(session)
         fed: dict[uuid.UUID, _Fed] = {}
         types = sorted({s[0] for s in spots})
         plans: dict[uuid.UUID, Plan] = {}
-        for indicator, plan in await _indicators_fed_by(session, types):
+        found = await _indicators_fed_by(session, types)
+        for indicator, plan, _ in found:
             if plan is not None:
                 plans[plan.plan_id] = plan
             entry = _Fed(indicator, _compiled(indicator), False, [])
             entry.spots = [s for s in spots if s[0] in indicator.fact_types]
             fed[indicator.indicator_id] = entry
         if not fed:
-            return cls(session, terr, fed, {})
+            return cls(session, Territories([]), fed, {})  # nothing to compute
+        # Read after the definitions lock, with the indicators: the projection as this
+        # transaction sees it (as Territories.load would read it now).
+        terr = await Territories.cached(session, found[0][2])
         await lock_indicators(session, [fed[i].indicator for i in sorted(fed)])
         states = await rollup.states(session, [i for i in sorted(fed) if fed[i].compiled])
         for indicator_id in sorted(fed):
@@ -449,20 +555,19 @@ class Refresh:
 
     async def add(self, spot: Spot, fact: NewFact) -> None:
         self.added.append((spot, fact))
-        for entry in self.fed.values():
-            if entry.kept and spot in entry.spots:  # kept implies compiled
-                assert entry.compiled is not None
-                self.sums += await rollup.apply_fact(
-                    self.session, entry.compiled, entry.indicator.indicator_id, *fact
-                )
+        kept = [
+            (entry.indicator.indicator_id, entry.compiled)
+            for entry in self.fed.values()
+            if entry.kept and spot in entry.spots and entry.compiled is not None
+        ]  # kept implies compiled
+        if kept:
+            self.sums += await rollup.apply_facts(self.session, kept, *fact)
 
     async def finish(self, days: dict[uuid.UUID, list[date]]) -> None:
         """``days``: of each case with a new fact, the local days of all its facts (the
         periods a new fact can move: its own, and its case's for averages)."""
         from pdz_indicators.targets import service as targets
 
-        await rollup.add_rows(self.session, self.sums)
-        self.sums = []
         judged: list[Indicator] = []
         todo: dict[uuid.UUID, list[tuple[Scope, Period]]] = {}
         for indicator_id in sorted(self.fed):
@@ -490,8 +595,11 @@ class Refresh:
             {i: c for i, c in kept.items() if c is not None and self.fed[i].indicator.formula},
             sorted({a for scope, _ in every for a in scope.ambiti}),
             sorted({scope.comune for scope, _ in every if scope.comune}),
+            add=self.sums,  # the new facts' rows, stored by the same statement
         )
+        self.sums = []
         computed: list[dict[str, Any]] = []  # the values, stored at once
+        union: list[Work] = []
         for indicator_id, cells_of in todo.items():
             entry = self.fed[indicator_id]
             indicator = entry.indicator
@@ -501,15 +609,19 @@ class Refresh:
                 ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
                 sums = await Rollup.load(self.session, entry.compiled, ambiti)
                 await sums.save(self.session, indicator_id, indicator.formula, ambiti)
-            await compute_cells(
-                self.session, indicator, cells_of, keep=False, sums=sums, pending=computed
-            )
+            if entry.compiled is not None and sums is not None:
+                union.append((indicator, entry.compiled, cells_of, sums))
+            else:
+                await compute_cells(
+                    self.session, indicator, cells_of, keep=False, sums=sums, pending=computed
+                )
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
                 judged.append(indicator)
-        await store_values(self.session, computed)
-        await targets.judge_indicators(self.session, judged, self.terr, self.plans)
+        computed += await _compute_union(self.session, union)
+        # Stored as the judging reads the values it needs.
+        await targets.judge_indicators(self.session, judged, self.terr, self.plans, store=computed)
 
 
 async def refresh_for_population(session: AsyncSession, ambito: str | None, year: int) -> None:
