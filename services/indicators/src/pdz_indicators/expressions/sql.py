@@ -214,53 +214,10 @@ class Compiled:
         stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
         return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
 
-    def rollup_statement(self, cells: list[dict[str, Any]]) -> TextClause:
-        """Like :meth:`batch_statement`, with the fact leaves already summed per cell.
-
-        Each cell row carries ``w`` (the watermark) and, per fact leaf, ``r_<leaf>``: the count
-        (NULL when the cell has no fact of the type), the people of an average, or the sum of an
-        average's days (NULL without people). The average is that sum over the people, as
-        ``avg`` computes it; the other leaves (reported values, population) are evaluated per
-        cell as in the batch statement.
-        """
-        exprs: list[str] = []
-        cols: list[str] = []
-        for leaf in self.leaves:
-            if leaf.kind in ("count", "people"):
-                cols.append(f"r_{leaf.name} BIGINT")
-                exprs.append(f"c.r_{leaf.name} AS {leaf.name}")
-            elif leaf.kind == "avg_days":
-                people = next(p.name for p in self.leaves if p.pair == leaf.name)
-                cols.append(f"r_{leaf.name} BIGINT")
-                exprs.append(
-                    f"CAST(c.r_{leaf.name} AS NUMERIC) / CAST(NULLIF(c.r_{people}, 0) AS NUMERIC)"
-                    f" AS {leaf.name}"
-                )
-            else:
-                exprs.append(f"{leaf.sql} AS {leaf.name}")
-        leaves = ", ".join(exprs) or "1 AS l_none"
-        out = "".join(f"l.{leaf.name}, " for leaf in self.leaves)
-        value = self.value_sql
-        for leaf in self.leaves:
-            value = re.sub(rf"\b{leaf.name}\b", f"l.{leaf.name}", value)
-        sql = (
-            f"SELECT c.idx, {out}{value} AS value, c.w AS watermark "
-            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
-            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
-            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER, w TIMESTAMPTZ"
-            + "".join(f", {col}" for col in cols)
-            + f") CROSS JOIN LATERAL (SELECT {leaves}) AS l ORDER BY c.idx"
-        )
-        sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
-        params = {**self.params, "c_cells": cells}
-        types = {**self.types, "c_cells": JSONB()}
-        return _bound(sql, params, types)
-
-    def rollup_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
-        """:meth:`rollup_statement` as one branch of :func:`rollup_union` (unbound, every
-        parameter prefixed ``g<g>_``, the cells in ``:g<g>_c_cells``): ``g, idx, value,
-        watermark, li, ln``, with ``li`` the count and people leaves (in order) and ``ln`` the
-        others (every value is NUMERIC, every other leaf too)."""
+    def _rollup_parts(self) -> tuple[str, str, list[str], list[str]]:
+        """The parts of a statement over cells whose fact leaves are already summed: the value
+        expression, the ``FROM`` of the cells (alias ``c``) with their leaves (alias ``l``),
+        and the integer (count, people) and numeric leaves as ``l.<leaf>``."""
         exprs: list[str] = []
         cols: list[str] = []
         ints: list[str] = []
@@ -281,19 +238,45 @@ class Compiled:
             else:
                 exprs.append(f"{leaf.sql} AS {leaf.name}")
                 nums.append(f"l.{leaf.name}")
-        leaves = ", ".join(exprs) or "1 AS l_none"
         value = self.value_sql
         for leaf in self.leaves:
             value = re.sub(rf"\b{leaf.name}\b", f"l.{leaf.name}", value)
-        sql = (
-            f"SELECT {g} AS g, c.idx, {value} AS value, c.w AS watermark, "
-            f"CAST(ARRAY[{', '.join(ints)}] AS BIGINT[]) AS li, "
-            f"CAST(ARRAY[{', '.join(nums)}] AS NUMERIC[]) AS ln "
+        source = (
             "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
             "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
             "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER, w TIMESTAMPTZ"
             + "".join(f", {col}" for col in cols)
-            + f") CROSS JOIN LATERAL (SELECT {leaves}) AS l"
+            + f") CROSS JOIN LATERAL (SELECT {', '.join(exprs) or '1 AS l_none'}) AS l"
+        )
+        return value, source, ints, nums
+
+    def rollup_statement(self, cells: list[dict[str, Any]]) -> TextClause:
+        """Like :meth:`batch_statement`, with the fact leaves already summed per cell.
+
+        Each cell row carries ``w`` (the watermark) and, per fact leaf, ``r_<leaf>``: the count
+        (NULL when the cell has no fact of the type), the people of an average, or the sum of an
+        average's days (NULL without people). The average is that sum over the people, as
+        ``avg`` computes it; the other leaves (reported values, population) are evaluated per
+        cell as in the batch statement.
+        """
+        value, source, _, _ = self._rollup_parts()
+        out = "".join(f"l.{leaf.name}, " for leaf in self.leaves)
+        sql = f"SELECT c.idx, {out}{value} AS value, c.w AS watermark {source} ORDER BY c.idx"
+        sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
+        params = {**self.params, "c_cells": cells}
+        types = {**self.types, "c_cells": JSONB()}
+        return _bound(sql, params, types)
+
+    def rollup_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
+        """:meth:`rollup_statement` as one branch of :func:`rollup_union` (unbound, every
+        parameter prefixed ``g<g>_``, the cells in ``:g<g>_c_cells``): ``g, idx, value,
+        watermark, li, ln``, with ``li`` the count and people leaves (in order) and ``ln`` the
+        others (every value is NUMERIC, every other leaf too)."""
+        value, source, ints, nums = self._rollup_parts()
+        sql = (
+            f"SELECT {g} AS g, c.idx, {value} AS value, c.w AS watermark, "
+            f"CAST(ARRAY[{', '.join(ints)}] AS BIGINT[]) AS li, "
+            f"CAST(ARRAY[{', '.join(nums)}] AS NUMERIC[]) AS ln {source}"
         )
         sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
         prefix = f"g{g}_"
