@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,14 +23,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def settle(
-    pids: Iterable[int], *, idle_cpu: float = 0.05, window: float = 2.0, timeout: float = 180.0
+    pids: Iterable[int], *, idle_cpu: float = 0.25, window: float = 2.0, timeout: float = 180.0
 ) -> float:
     """Waits until the processes ``pids`` together use less than ``idle_cpu`` of a core over
     ``window`` seconds (the backlog a previous benchmark left is worked off), or ``timeout``;
     returns the seconds waited. Each benchmark then starts from a settled platform. (The idle
     stack uses about 0.1 of a core: its consumers poll the embedded broker every 20 ms.)"""
-    import time
-
     pids = list(pids)
     started = time.monotonic()
     while time.monotonic() - started < timeout:
