@@ -101,12 +101,13 @@ async def run_pass(
 
 
 class SlaScheduler:
-    """A worker task of casework (it consumes no topic): one pass every ``interval`` seconds."""
+    """A worker task of casework (it consumes no topic): one pass every ``interval`` seconds
+    (``PDZ_CASEWORK_SLA_INTERVAL_SECONDS``)."""
 
     name = "casework.sla-scheduler"
     topics: list[str] = []
 
-    def __init__(self, factory: SessionFactory, interval: float = 2.0) -> None:
+    def __init__(self, factory: SessionFactory, interval: float) -> None:
         self.factory = factory
         self.interval = interval
         self.log = structlog.get_logger("pdz.sla").bind(task=self.name)
