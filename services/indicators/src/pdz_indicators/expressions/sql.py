@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
 
@@ -695,10 +694,6 @@ def _attributes(node: Node | None) -> set[str]:
 
 def compile_sql(tree: Node, policy: MissingPolicy = "skip_if_all_missing") -> Compiled:
     return Compiler(policy).compile(tree)
-
-
-def as_decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 __all__ = ["Compiled", "Leaf", "MissingPolicy", "compile_sql"]

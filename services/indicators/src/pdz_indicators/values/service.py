@@ -823,13 +823,6 @@ async def find_indicator(
     return rows[0] if rows else None
 
 
-def as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 # ------------------------------------------------------------------ series for the API
 
 MAX_SERIES = 240
