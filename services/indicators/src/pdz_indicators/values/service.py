@@ -263,7 +263,6 @@ async def _compute_batch(
         for found in (await session.execute(stmt)).mappings():
             results[found["idx"]] = found
     rows = _value_rows(indicator, c, reason_all, cells, results, now)
-    # One row per key in a statement (a batch may name the same cell twice).
     if pending is not None:
         pending += rows
     else:
