@@ -35,6 +35,7 @@ from pdz_shared.http import Problem, install_error_handlers, problem_response
 from pdz_shared.observability import RequestContextMiddleware, configure_logging
 from pdz_shared.openapi import italian_openapi
 from pdz_shared.settings import CommonSettings, ServiceSettings, common_settings
+from pdz_shared.wakeup import close_notifiers, notifier
 
 Lifespan = Callable[[FastAPI], Awaitable[None]]
 
@@ -350,12 +351,14 @@ def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastA
             app.state.pg_pool = await make_pool(
                 spec.settings.database_url, max_size=spec.settings.db_pool_size
             )
+        app.state.notifier = notifier(spec.settings.database_url)
         for hook in spec.on_startup:
             await hook(app)
         heap.settle()
         try:
             yield
         finally:
+            await close_notifiers()
             if spec.bare_pool:
                 await app.state.pg_pool.close()
             await engine.dispose()

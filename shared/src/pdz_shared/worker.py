@@ -20,6 +20,7 @@ from pdz_shared.events.kafka import KafkaConfig, ensure_topics
 from pdz_shared.events.outbox import OutboxRelay
 from pdz_shared.observability import configure_logging
 from pdz_shared.settings import CommonSettings, ServiceSettings, common_settings
+from pdz_shared.wakeup import close_notifiers
 
 
 class WorkerTask(Protocol):
@@ -91,6 +92,7 @@ async def run_worker(
         for task in tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, 15)
+        await close_notifiers()
         await engine.dispose()
         log.info("worker.stopped")
 

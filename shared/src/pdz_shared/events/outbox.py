@@ -21,7 +21,7 @@ from pdz_shared.db import SessionFactory, utcnow
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.events.kafka import KafkaConfig, make_producer
 from pdz_shared.observability import EVENTS_PUBLISHED, request_id_var, traceparent_var
-from pdz_shared.wakeup import Wakeup
+from pdz_shared.wakeup import Wakeup, notify_after_commit
 
 NOTIFY_CHANNEL = "pdz_outbox"
 
@@ -92,7 +92,7 @@ async def emit(
         request_id=request_id_var.get(),
     )
     session.add(row)
-    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    notify_after_commit(session, NOTIFY_CHANNEL)
     return row
 
 
@@ -111,8 +111,8 @@ class NewEvent:
 
 
 async def emit_many(session: AsyncSession, events: Sequence[NewEvent]) -> None:
-    """Write many events in the caller's transaction with one INSERT and one NOTIFY, in the
-    order given (so per key order is kept)."""
+    """Write many events in the caller's transaction with one INSERT, in the order given (so
+    per key order is kept); the relay is woken once it commits."""
     if not events:
         return
     now = utcnow()
@@ -133,7 +133,7 @@ async def emit_many(session: AsyncSession, events: Sequence[NewEvent]) -> None:
         for e in events
     ]
     await session.execute(insert(_OUTBOX), rows)
-    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    notify_after_commit(session, NOTIFY_CHANNEL)
 
 
 _CLAIM_HEADS = text("""
@@ -269,6 +269,6 @@ async def republish_since(factory: SessionFactory, since: datetime) -> int:
             text("UPDATE outbox SET published_at = NULL WHERE published_at >= :since"),
             {"since": since},
         )
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        notify_after_commit(session, NOTIFY_CHANNEL)
         await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)

@@ -152,6 +152,8 @@ async def receive_discharge(request: Request, pg: PgDep) -> JSONResponse:
     async with pg.transaction() if used_tokens else contextlib.nullcontext():
         await remember_jtis(pg, used_tokens)
         receipt = await service.record(pg, parsed, data, channel="api", actor=principal.sub)
+    if receipt.pending:  # committed: wake the processor
+        request.app.state.notifier.notify(service.NOTIFY_CHANNEL)
     row = receipt.discharge
     return JSONResponse(
         row.model_dump(mode="json"),

@@ -39,6 +39,7 @@ from pdz_shared.events.inbox import PermanentEventError
 from pdz_shared.http import body_hash, canonical_json
 from pdz_shared.listing import paged
 from pdz_shared.observability import request_id_var, traceparent_var
+from pdz_shared.wakeup import notify_after_commit
 
 NOTIFY_CHANNEL = "pdz_discharge"
 CANCELLED = "cancelled"
@@ -48,6 +49,7 @@ CANCELLED = "cancelled"
 class Receipt:
     discharge: DischargeOut
     created: bool
+    pending: bool = False  # the processor has this receipt to apply: wake it after the commit
 
 
 def _issues_of(exc: PdzError) -> list[dict[str, str]]:
@@ -114,7 +116,8 @@ _SHOWN = ", ".join([*DischargeOut.model_fields, "pending"])
 # The receipt in one statement. A new key inserts the row; the same Bundle again (same hash)
 # changes nothing (no row comes back); a different Bundle replaces the pending receipt. Until
 # the first processing the row shows the last receipt; afterwards it keeps the state applied,
-# and the processor compares the new receipt with it. NOTIFY wakes the processor at commit.
+# and the processor compares the new receipt with it. The processor is woken after the commit
+# (``wake_processor``), never by a NOTIFY inside it (see pdz_shared.wakeup.Notifier).
 _ACCEPT = Statement(f"""
     WITH up AS (
         INSERT INTO discharge AS d (
@@ -147,7 +150,7 @@ _ACCEPT = Statement(f"""
         WHERE d.bundle_hash <> EXCLUDED.bundle_hash
         RETURNING {_SHOWN}, (xmax = 0) AS inserted
     )
-    SELECT up.*, pg_notify('pdz_discharge', '') AS notified FROM up
+    SELECT * FROM up
 """)  # noqa: S608 - the columns are our own names
 _BY_KEY = Statement(
     f"SELECT {_SHOWN}, false AS inserted FROM discharge "  # noqa: S608 - column names
@@ -223,8 +226,10 @@ async def record(
             "pending": json.dumps(pending),
         },
     ) or await _BY_KEY.fetch(db, key)
+    if found and isinstance(db, AsyncSession):
+        notify_after_commit(db, NOTIFY_CHANNEL)
     row = found[0]
-    return Receipt(discharge_out(row), created=bool(row["inserted"]))
+    return Receipt(discharge_out(row), created=bool(row["inserted"]), pending=bool(found))
 
 
 async def _reject(

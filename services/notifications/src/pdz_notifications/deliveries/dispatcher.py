@@ -31,7 +31,7 @@ from pdz_notifications.templates.lookup import render_message
 from pdz_shared.contracts import notifications as contract
 from pdz_shared.db import SessionFactory, transaction, utcnow
 from pdz_shared.events.outbox import emit
-from pdz_shared.wakeup import Wakeup, first
+from pdz_shared.wakeup import Wakeup, first, notify_after_commit
 
 DIGEST_EVENT_TYPE = "it.pdz.notifications.digest"
 
@@ -349,7 +349,7 @@ class Dispatcher:
                 await self._flush_one(session, digest["id"], digest["recipient_sub"])
                 closed += 1
             if closed:
-                await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+                notify_after_commit(session, NOTIFY_CHANNEL)
         return closed
 
     async def _flush_one(self, session: AsyncSession, digest_id: uuid.UUID, sub: str) -> None:

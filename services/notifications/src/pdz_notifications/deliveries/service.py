@@ -25,6 +25,7 @@ from pdz_shared.auth import Principal
 from pdz_shared.db import utcnow
 from pdz_shared.errors import Conflict, NotFound
 from pdz_shared.events.cloudevents import CloudEvent
+from pdz_shared.wakeup import notify_after_commit
 
 log = structlog.get_logger("pdz.notifications")
 
@@ -143,7 +144,7 @@ async def plan(session: AsyncSession, event: CloudEvent) -> Planned:
 
 async def plan_many(session: AsyncSession, events: list[CloudEvent]) -> list[Planned]:
     """Creates the deliveries of several events in the caller's transaction (exactly once
-    each): one INSERT for all their deliveries and one ``NOTIFY``. Rules, recipients,
+    each): one INSERT for all their deliveries (the dispatcher woken at commit). Rules, recipients,
     preferences, webhooks and templates are read once per session: the consumer handles a
     group of events in one session (one transaction), as if they had all arrived at its
     start."""
@@ -185,7 +186,7 @@ async def plan_many(session: AsyncSession, events: list[CloudEvent]) -> list[Pla
         else:
             result.created += 1
     if any(r.created for r in results):
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        notify_after_commit(session, NOTIFY_CHANNEL)
     return results
 
 
@@ -368,5 +369,5 @@ async def retry(session: AsyncSession, principal: Principal, delivery_id: uuid.U
     delivery.lease_until = None
     delivery.updated_at = utcnow()
     session.add(delivery)
-    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    notify_after_commit(session, NOTIFY_CHANNEL)
     return delivery
