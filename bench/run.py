@@ -117,7 +117,13 @@ async def intake(ctx: Context) -> list[Figure]:
     from bench.scenarios import intake_rate
 
     workers = [p.pid for n, p in ctx.stack.processes if n.endswith(("-worker", "-relay", "-tasks"))]
-    r = await intake_rate(ctx.server_url, ctx.quick, ctx.stack.process("casework-api").pid, workers)
+    r = await intake_rate(
+        ctx.server_url,
+        ctx.quick,
+        ctx.stack.process("casework-api").pid,
+        workers,
+        [p.pid for _, p in ctx.stack.processes],
+    )
     base = r["baseline"]["per_second"]
     alone = r["casework_workers_stopped"]
 

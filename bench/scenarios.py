@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bench.load import LoadResult, closed_loop, exchange, http_request, open_loop
-from bench.measure import cpu_seconds, percentile
+from bench.measure import cpu_seconds, percentile, settle
 from pdz_shared import devinfra
 from pdz_shared.auth import mint_token
 from pdz_shared.db import sync_url
@@ -108,13 +108,16 @@ async def intake_rate(
     quick: bool,
     api_pid: int | None = None,
     background: list[int] | None = None,
+    platform: list[int] | None = None,
 ) -> dict[str, Any]:
     """Discharges accepted per second: casework vs a bare FastAPI + asyncpg endpoint, both
     driven by the same keep-alive client; then how fast the accepted ones became cases. With
     ``api_pid`` (the casework API process), also the CPU each API process spent per request:
     the part of the figure that does not depend on what else runs on the machine. With
     ``background`` (the worker processes), a second burst while they are stopped (SIGSTOP):
-    the endpoint alone, as the baseline runs; the stopped workers then catch up."""
+    the endpoint alone, as the baseline runs; the stopped workers then catch up. With
+    ``platform`` (every process of the stack), the baseline runs only once they have settled:
+    the backlog of the bursts worked off, as when the platform's own burst began."""
     import signal
     import subprocess
     import sys
@@ -158,6 +161,7 @@ async def intake_rate(
                 os.kill(pid, signal.SIGCONT)
         alone = {**result.summary(), "api_cpu_ms_per_request": round(alone_ms, 3)}
         alone["caught_up"] = await _wait_processed(asst, timeout=600)
+    settled = await asyncio.to_thread(settle, platform) if platform else None
 
     port = devinfra.free_port()
     base = subprocess.Popen(  # noqa: S603, ASYNC220
@@ -205,6 +209,7 @@ async def intake_rate(
             "baseline": round(base_cpu * 1000 / total, 3),
         },
         "casework_workers_stopped": alone,
+        "baseline_after_settling_s": None if settled is None else round(settled, 1),
         "cases_opened": {
             "all_processed": drained,
             "seconds_from_first_request": round(processed_seconds, 2),
