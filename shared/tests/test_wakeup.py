@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from pdz_shared import devinfra
-from pdz_shared.db import make_engine, make_session_factory, sync_url
+from pdz_shared.db import SessionFactory, make_engine, make_session_factory, sync_url
 from pdz_shared.wakeup import close_notifiers, notifier, notify_after_commit
 
 CHANNEL = "pdz_test_wakeup"
@@ -56,32 +56,35 @@ async def listener(db_url: str) -> AsyncIterator[Listener]:
         await conn.close()
 
 
-async def test_woken_after_the_commit_not_before(db_url: str, listener: Listener) -> None:
+@pytest.fixture
+async def factory(db_url: str) -> AsyncIterator[SessionFactory]:
     engine = make_engine(db_url, pool_size=1)
     try:
-        async with make_session_factory(engine)() as session:
-            writer = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-            notify_after_commit(session, CHANNEL)
-            assert await listener.next(timeout=0.3) is None  # still inside the transaction
-            await session.commit()
-        assert await listener.next() == CHANNEL
-        # Sent by another connection: the writer's commit took no NOTIFY lock.
-        assert listener.last_sender not in (0, writer)
+        yield make_session_factory(engine)
     finally:
         await engine.dispose()
 
 
-async def test_not_woken_after_a_rollback(db_url: str, listener: Listener) -> None:
-    engine = make_engine(db_url, pool_size=1)
-    try:
-        async with make_session_factory(engine)() as session:
-            notify_after_commit(session, CHANNEL)
-            await session.rollback()
-            await session.execute(text("SELECT 1"))
-            await session.commit()  # a later transaction that marked nothing
-        assert await listener.next(timeout=0.5) is None
-    finally:
-        await engine.dispose()
+async def test_woken_after_the_commit_not_before(
+    factory: SessionFactory, listener: Listener
+) -> None:
+    async with factory() as session:
+        writer = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        notify_after_commit(session, CHANNEL)
+        assert await listener.next(timeout=0.3) is None  # still inside the transaction
+        await session.commit()
+    assert await listener.next() == CHANNEL
+    # Sent by another connection: the writer's commit took no NOTIFY lock.
+    assert listener.last_sender not in (0, writer)
+
+
+async def test_not_woken_after_a_rollback(factory: SessionFactory, listener: Listener) -> None:
+    async with factory() as session:
+        notify_after_commit(session, CHANNEL)
+        await session.rollback()
+        await session.execute(text("SELECT 1"))
+        await session.commit()  # a later transaction that marked nothing
+    assert await listener.next(timeout=0.5) is None
 
 
 async def test_many_commits_share_few_notifies(db_url: str, listener: Listener) -> None:
