@@ -31,6 +31,7 @@ def consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[EventConsumer
             handlers={**TERRITORY_HANDLERS, **POPULATION_HANDLERS},
             factory=factory,
             kafka=kafka,
+            quiet=True,
         ),
         EventConsumer(
             service="indicators",
@@ -39,6 +40,7 @@ def consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[EventConsumer
             handlers=PLAN_HANDLERS,
             factory=factory,
             kafka=kafka,
+            quiet=True,
         ),
         # Case events come by the hundred per second under load: in groups, one transaction
         # and one refresh of each indicator per group.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,8 @@ def is_permanent(exc: BaseException) -> bool:
     return isinstance(exc, PermanentEventError | EventDecodeError | ValidationError)
 
 
+QUIET_FETCH_WAIT_MS = 500
+
 _CLAIM = text("""
     INSERT INTO inbox (consumer, event_id, event_type, topic, processed_at)
     VALUES (:consumer, :event_id, :event_type, :topic, now())
@@ -110,7 +113,15 @@ class EventConsumer:
         max_attempts: int = 5,
         base_backoff: float = 0.1,
         after_commit: Callable[[ConsumerRecord[Any, Any], Outcome], Awaitable[None]] | None = None,
+        quiet: bool = False,
     ) -> None:
+        """``quiet``: topics with a few records a day (territories, plans). The embedded broker
+        answers a fetch only when its wait is over, so the devstack polls every
+        ``PDZ_KAFKA_FETCH_MAX_WAIT_MS`` (20 ms); a quiet consumer waits at least
+        ``QUIET_FETCH_WAIT_MS`` per fetch instead (Kafka's default), which costs the broker and
+        the worker far less and such events a fraction of a second."""
+        if quiet and kafka.fetch_max_wait_ms < QUIET_FETCH_WAIT_MS:
+            kafka = dataclasses.replace(kafka, fetch_max_wait_ms=QUIET_FETCH_WAIT_MS)
         self.service = service
         self.name = f"{service}.{name}"
         self.topics = topics
