@@ -201,9 +201,7 @@ class Compiled:
             f"{cols}{value} AS value, "
             "(SELECT max(w.occurred_at) FROM fact w WHERE w.fact_type = ANY(:c_fact_types) "
             f"AND {_scope('w')}) AS watermark "
-            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
-            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
-            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER) "
+            f"FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c({_CELL_COLUMNS}) "
             f"CROSS JOIN LATERAL (SELECT {leaves}) AS l ORDER BY c.idx"
         )
         sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
@@ -213,10 +211,12 @@ class Compiled:
         stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
         return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
 
-    def _rollup_parts(self) -> tuple[str, str, list[str], list[str]]:
+    def _rollup_parts(self, cells: str | None = None) -> tuple[str, str, list[str], list[str]]:
         """The parts of a statement over cells whose fact leaves are already summed: the value
         expression, the ``FROM`` of the cells (alias ``c``) with their leaves (alias ``l``),
-        and the integer (count, people) and numeric leaves as ``l.<leaf>``."""
+        and the integer (count, people) and numeric leaves as ``l.<leaf>``. ``cells``: the
+        ``FROM`` item of the cells (alias ``c``: the context columns, ``w`` and the ``r_<leaf>``
+        columns of :meth:`rollup_statement`); by default the JSONB parameter ``:c_cells``."""
         exprs: list[str] = []
         cols: list[str] = []
         ints: list[str] = []
@@ -240,13 +240,14 @@ class Compiled:
         value = self.value_sql
         for leaf in self.leaves:
             value = re.sub(rf"\b{leaf.name}\b", f"l.{leaf.name}", value)
-        source = (
-            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
-            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
-            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER, w TIMESTAMPTZ"
-            + "".join(f", {col}" for col in cols)
-            + f") CROSS JOIN LATERAL (SELECT {', '.join(exprs) or '1 AS l_none'}) AS l"
-        )
+        if cells is None:
+            cells = (
+                f"jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c({_CELL_COLUMNS}, w TIMESTAMPTZ"
+                + "".join(f", {col}" for col in cols)
+                + ")"
+            )
+        leaves = ", ".join(exprs) or "1 AS l_none"
+        source = f"FROM {cells} CROSS JOIN LATERAL (SELECT {leaves}) AS l"
         return value, source, ints, nums
 
     def rollup_statement(self, cells: list[dict[str, Any]]) -> TextClause:
@@ -266,12 +267,70 @@ class Compiled:
         types = {**self.types, "c_cells": JSONB()}
         return _bound(sql, params, types)
 
-    def rollup_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
-        """:meth:`rollup_statement` as one branch of :func:`rollup_union` (unbound, every
-        parameter prefixed ``g<g>_``, the cells in ``:g<g>_c_cells``): ``g, idx, value,
-        watermark, li, ln``, with ``li`` the count and people leaves (in order) and ``ln`` the
-        others (every value is NUMERIC, every other leaf too)."""
-        value, source, ints, nums = self._rollup_parts()
+    @cached_property
+    def sum_width(self) -> int:
+        """The most columns (``v``) of any of :attr:`sum_parts`."""
+        return max((1 if p.average else len(p.leaves) for p in self.sum_parts), default=0)
+
+    def summed_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
+        """:meth:`rollup_statement` with the fact leaves summed by PostgreSQL, as one branch of
+        :func:`.rollup.summed_union` (unbound, every parameter prefixed ``g<g>_``): the cells
+        (context columns only) in ``:g<g>_c_cells``, the indicator in ``:g<g>_c_indicator``.
+
+        The sums are read from ``fact_sums``: ``i, part, a, k, m, n, v1`` … (at least
+        :attr:`sum_width` of them), the kept sums per indicator, part, ambito, comune ``k``
+        (``''``: the ambito's total) and month; and ``fact_latest``: ``i, a, k, w``, the latest
+        ``w`` of each indicator, ambito and comune (of any part and month: only the count parts
+        have one). They are added up as :meth:`.rollup.Rollup.cell` does: per part, the rows of
+        the cell's ambiti (of its comune, or their totals) in the period's months; the
+        watermark the latest of those ambiti. The result: ``g, idx, value, watermark, li, ln``,
+        with ``li`` the count and people leaves (in order) and ``ln`` the others (every value is
+        NUMERIC, every other leaf too)."""
+        parts = self.sum_parts
+        cells = f"jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS x({_CELL_COLUMNS})"
+        if not parts:
+            summed = f"(SELECT x.*, CAST(NULL AS TIMESTAMPTZ) AS w FROM {cells}) AS c"
+        else:
+            aggs: list[str] = []
+            cols: list[str] = []
+            for i, part in enumerate(parts):
+                of_part = f"FILTER (WHERE b.part = {i})"
+                aggs.append(f"sum(b.n) {of_part} AS n{i}")
+                if part.average:  # people (0 without), and their days (NULL without people)
+                    people, avg = part.leaves
+                    aggs.append(f"sum(b.v1) {of_part} AS v{i}_1")
+                    cols.append(f"COALESCE(r.n{i}, 0) AS r_{people.name}")
+                    cols.append(
+                        f"CASE WHEN r.n{i} <> 0 THEN COALESCE(r.v{i}_1, 0) END AS r_{avg.name}"
+                    )
+                    continue
+                for j, leaf in enumerate(part.leaves, start=1):  # NULL without facts of the type
+                    aggs.append(f"sum(b.v{j}) {of_part} AS v{i}_{j}")
+                    cols.append(
+                        f"CASE WHEN r.n{i} <> 0 THEN COALESCE(r.v{i}_{j}, 0) END AS r_{leaf.name}"
+                    )
+            month = "CAST(x.{} AT TIME ZONE " + LOCAL + " AS DATE)"
+            # Each cell once per ambito, with its comune ('': the ambito's total) and months.
+            keys = (
+                "SELECT x.idx, unnest(x.t_ambiti) AS a, COALESCE(x.t_comune, '') AS k, "
+                f"{month.format('p_from')} AS m0, {month.format('p_to')} AS m1 "
+                "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS x(idx INTEGER, "
+                "t_ambiti TEXT[], t_comune TEXT, p_from TIMESTAMPTZ, p_to TIMESTAMPTZ)"
+            )
+            rows = (
+                f"SELECT y.idx, {', '.join(aggs)} FROM ({keys}) y JOIN fact_sums b "
+                "ON b.i = CAST(:c_indicator AS UUID) AND b.a = y.a AND b.k = y.k "
+                "AND b.m >= y.m0 AND b.m < y.m1 GROUP BY y.idx"
+            )
+            latest = (
+                "(SELECT max(b.w) FROM fact_latest b WHERE b.i = CAST(:c_indicator AS UUID) "
+                "AND b.a = ANY(x.t_ambiti) AND b.k = COALESCE(x.t_comune, ''))"
+            )
+            summed = (
+                f"(SELECT x.*, {', '.join(cols) + ', ' if cols else ''}{latest} AS w "
+                f"FROM {cells} LEFT JOIN ({rows}) r ON r.idx = x.idx) AS c"
+            )
+        value, source, ints, nums = self._rollup_parts(summed)
         sql = (
             f"SELECT {g} AS g, c.idx, {value} AS value, c.w AS watermark, "
             f"CAST(ARRAY[{', '.join(ints)}] AS BIGINT[]) AS li, "
@@ -279,12 +338,12 @@ class Compiled:
         )
         sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
         prefix = f"g{g}_"
-        params = {**self.params, "c_cells": None}
-        types = {**self.types, "c_cells": JSONB()}
+        params = dict(self.params)
+        types = {**self.types, "c_cells": JSONB(), "c_indicator": Uuid()}
         used = set(_PARAM.findall(sql))
         return (
             _PARAM.sub(f":{prefix}\\1", sql),
-            {prefix + k: v for k, v in params.items() if k in used and k != "c_cells"},
+            {prefix + k: v for k, v in params.items() if k in used},
             {prefix + k: t for k, t in types.items() if k in used},
         )
 
@@ -374,38 +433,10 @@ class Compiled:
 
 
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
-
-
-_UNIONS: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause]] = {}
-
-
-def rollup_union(formulas: list[Compiled]) -> TextClause:
-    """:func:`_rollup_union`, kept per formulas (by id: the entry holds them, so no id is
-    reused while it is kept)."""
-    key = tuple(id(c) for c in formulas)
-    found = _UNIONS.get(key)
-    if found is None:
-        if len(_UNIONS) >= 256:
-            _UNIONS.clear()
-        found = _UNIONS[key] = (tuple(formulas), _rollup_union(formulas))
-    return found[1]
-
-
-def _rollup_union(formulas: list[Compiled]) -> TextClause:
-    """:meth:`Compiled.rollup_statement` of several formulas in one statement (``UNION ALL`` of
-    their :meth:`Compiled.rollup_branch`): the cells of formula ``g`` bound as ``g<g>_c_cells``.
-    The result's rows: ``g, idx, value, watermark, li, ln``."""
-    sqls: list[str] = []
-    params: dict[str, Any] = {}
-    types: dict[str, TypeEngine[Any]] = {}
-    for g, c in enumerate(formulas):
-        sql, p, t = c.rollup_branch(g)
-        sqls.append(sql)
-        params.update(p)
-        types.update(t)
-    stmt = text(" UNION ALL ".join(sqls))
-    stmt = stmt.bindparams(*(bindparam(k, type_=t) for k, t in types.items()))
-    return stmt.bindparams(**params)
+_CELL_COLUMNS = (
+    "idx INTEGER, t_code TEXT, t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], "
+    "p_from TIMESTAMPTZ, p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER"
+)
 
 
 def _bound(sql: str, params: dict[str, Any], types: dict[str, TypeEngine[Any]]) -> TextClause:

@@ -16,7 +16,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.checker import check, dependencies
-from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql, rollup_union
+from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql
 from pdz_indicators.expressions.syntax import ExpressionError
 from pdz_indicators.targets.models import Indicator, Plan
 from pdz_indicators.territories.models import Territory
@@ -270,34 +270,37 @@ async def _compute_batch(
     return [IndicatorValue(**r) for r in rows] if keep else []
 
 
-Work = tuple[Indicator, Compiled, list[tuple[Scope, Period]], Rollup]
+Work = tuple[Indicator, Compiled, list[tuple[Scope, Period]]]
 
 
-async def _compute_union(session: AsyncSession, work: list[Work]) -> list[dict[str, Any]]:
-    """The values of several indicators' cells from their sums (:func:`compute_cells` with
-    ``sums``, rows to store) with one statement (:func:`.sql.rollup_union`)."""
+async def _compute_union(
+    session: AsyncSession, work: list[Work], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The values of several indicators' cells from their kept sums (complete for the cells'
+    ambiti), with ``rows`` of :func:`.rollup.apply_facts` added to those first (rows to store),
+    with one statement (:func:`.rollup.summed_values`): PostgreSQL sums each cell's leaves."""
     if not work:
+        await rollup.add_rows(session, rows)
         return []
     now = utcnow()
-    stmt = rollup_union([c for _, c, _, _ in work])
-    cells = {
-        f"g{g}_c_cells": [
-            {**_context(i, sc, p), **sums.cell(sc.ambiti, sc.comune, p)}
-            for i, (sc, p) in enumerate(cells_of)
-        ]
-        for g, (_, _, cells_of, sums) in enumerate(work)
-    }
+    stmt = rollup.summed_values(
+        [
+            (indicator.indicator_id, c, [_context(i, sc, p) for i, (sc, p) in enumerate(cells)])
+            for indicator, c, cells in work
+        ],
+        rows,
+    )
     results: list[dict[int, Mapping[str, Any]]] = [{} for _ in work]
-    for g, idx, value, watermark, li, ln in await session.execute(stmt.bindparams(**cells)):
+    for g, idx, value, watermark, li, ln in await session.execute(stmt):
         ints, nums = iter(li), iter(ln)
         row: dict[str, Any] = {"value": value, "watermark": watermark}
         for leaf in work[g][1].leaves:
             row[leaf.name] = next(ints) if leaf.kind in ("count", "people") else next(nums)
         results[g][idx] = row
-    rows: list[dict[str, Any]] = []
-    for g, (indicator, c, cells_of, _) in enumerate(work):
-        rows += _value_rows(indicator, c, None, cells_of, results[g], now)
-    return rows
+    out: list[dict[str, Any]] = []
+    for g, (indicator, c, cells_of) in enumerate(work):
+        out += _value_rows(indicator, c, None, cells_of, results[g], now)
+    return out
 
 
 def _value_rows(
@@ -586,39 +589,27 @@ class Refresh:
                         cells[(scope.code, period.label)] = (scope, period)
             if cells:
                 todo[indicator_id] = list(cells.values())
-        # The kept sums of all the indicators that keep them, in one read.
-        kept = {i: self.fed[i].compiled for i in todo if self.fed[i].kept}
-        every = [cell for i in kept for cell in todo[i]]
-        stored = await Rollup.stored_many(
-            self.session,
-            {i: c for i, c in kept.items() if c is not None and self.fed[i].indicator.formula},
-            sorted({a for scope, _ in every for a in scope.ambiti}),
-            sorted({scope.comune for scope, _ in every if scope.comune}),
-            add=self.sums,  # the new facts' rows, stored by the same statement
-        )
-        self.sums = []
         computed: list[dict[str, Any]] = []  # the values, stored at once
         union: list[Work] = []
         for indicator_id, cells_of in todo.items():
             entry = self.fed[indicator_id]
             indicator = entry.indicator
-            sums: Rollup | None = stored.get(indicator_id)
-            if sums is None and entry.compiled is not None and indicator.formula:
-                # Not kept, or kept for other ambiti or another formula: from the facts.
-                ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
-                sums = await Rollup.load(self.session, entry.compiled, ambiti)
-                await sums.save(self.session, indicator_id, indicator.formula, ambiti)
-            if entry.compiled is not None and sums is not None:
-                union.append((indicator, entry.compiled, cells_of, sums))
+            if entry.compiled is not None and indicator.formula:
+                if not entry.kept:
+                    # Kept for other ambiti or another formula, or not kept: from the facts.
+                    ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
+                    sums = await Rollup.load(self.session, entry.compiled, ambiti)
+                    await sums.save(self.session, indicator_id, indicator.formula, ambiti)
+                union.append((indicator, entry.compiled, cells_of))
             else:
-                await compute_cells(
-                    self.session, indicator, cells_of, keep=False, sums=sums, pending=computed
-                )
+                await compute_cells(self.session, indicator, cells_of, keep=False, pending=computed)
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
                 judged.append(indicator)
-        computed += await _compute_union(self.session, union)
+        # The new facts' rows of the kept sums are stored by the statement that reads them.
+        computed += await _compute_union(self.session, union, self.sums)
+        self.sums = []
         # Stored as the judging reads the values it needs.
         await targets.judge_indicators(self.session, judged, self.terr, self.plans, store=computed)
 
