@@ -273,62 +273,38 @@ class Compiled:
         return max((1 if p.average else len(p.leaves) for p in self.sum_parts), default=0)
 
     def summed_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
-        """:meth:`rollup_statement` with the fact leaves summed by PostgreSQL, as one branch of
-        :func:`.rollup.summed_union` (unbound, every parameter prefixed ``g<g>_``): the cells
-        (context columns only) in ``:g<g>_c_cells``, the indicator in ``:g<g>_c_indicator``.
-
-        The sums are read from ``fact_sums``: ``i, part, a, k, m, n, v1`` … (at least
-        :attr:`sum_width` of them), the kept sums per indicator, part, ambito, comune ``k``
-        (``''``: the ambito's total) and month; and ``fact_latest``: ``i, a, k, w``, the latest
-        ``w`` of each indicator, ambito and comune (of any part and month: only the count parts
-        have one). They are added up as :meth:`.rollup.Rollup.cell` does: per part, the rows of
-        the cell's ambiti (of its comune, or their totals) in the period's months; the
-        watermark the latest of those ambiti. The result: ``g, idx, value, watermark, li, ln``,
-        with ``li`` the count and people leaves (in order) and ``ln`` the others (every value is
-        NUMERIC, every other leaf too)."""
-        parts = self.sum_parts
-        cells = f"jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS x({_CELL_COLUMNS})"
-        if not parts:
-            summed = f"(SELECT x.*, CAST(NULL AS TIMESTAMPTZ) AS w FROM {cells}) AS c"
-        else:
-            aggs: list[str] = []
-            cols: list[str] = []
-            for i, part in enumerate(parts):
-                of_part = f"FILTER (WHERE b.part = {i})"
-                aggs.append(f"sum(b.n) {of_part} AS n{i}")
-                if part.average:  # people (0 without), and their days (NULL without people)
-                    people, avg = part.leaves
-                    aggs.append(f"sum(b.v1) {of_part} AS v{i}_1")
-                    cols.append(f"COALESCE(r.n{i}, 0) AS r_{people.name}")
-                    cols.append(
-                        f"CASE WHEN r.n{i} <> 0 THEN COALESCE(r.v{i}_1, 0) END AS r_{avg.name}"
-                    )
-                    continue
-                for j, leaf in enumerate(part.leaves, start=1):  # NULL without facts of the type
-                    aggs.append(f"sum(b.v{j}) {of_part} AS v{i}_{j}")
-                    cols.append(
-                        f"CASE WHEN r.n{i} <> 0 THEN COALESCE(r.v{i}_{j}, 0) END AS r_{leaf.name}"
-                    )
-            month = "CAST(x.{} AT TIME ZONE " + LOCAL + " AS DATE)"
-            # Each cell once per ambito, with its comune ('': the ambito's total) and months.
-            keys = (
-                "SELECT x.idx, unnest(x.t_ambiti) AS a, COALESCE(x.t_comune, '') AS k, "
-                f"{month.format('p_from')} AS m0, {month.format('p_to')} AS m1 "
-                "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS x(idx INTEGER, "
-                "t_ambiti TEXT[], t_comune TEXT, p_from TIMESTAMPTZ, p_to TIMESTAMPTZ)"
-            )
-            rows = (
-                f"SELECT y.idx, {', '.join(aggs)} FROM ({keys}) y JOIN fact_sums b "
-                "ON b.i = CAST(:c_indicator AS UUID) AND b.a = y.a AND b.k = y.k "
-                "AND b.m >= y.m0 AND b.m < y.m1 GROUP BY y.idx"
-            )
+        """:meth:`rollup_statement` with the fact leaves summed by PostgreSQL, as branch ``g``
+        of :func:`.rollup.summed_values`' statement (unbound, every parameter prefixed
+        ``g<g>_``): its cells are those of ``cells`` with that ``g``, their sums those of
+        ``summed`` (:func:`summed_cells`), taken as :meth:`.rollup.Rollup.cell` takes them (a
+        count NULL without facts of its type, an average's people 0 and its days NULL without
+        people); their watermark the latest ``w`` of ``fact_latest`` (``i, a, k, w``: per
+        indicator, ambito and comune, or :data:`TOTAL`) of their ambiti. The result: ``g, idx,
+        value, watermark, li, ln``, with ``li`` the count and people leaves (in order) and
+        ``ln`` the others (every value is NUMERIC, every other leaf too)."""
+        cols: list[str] = []
+        for i, part in enumerate(self.sum_parts):
+            if part.average:
+                people, avg = part.leaves
+                cols.append(f"COALESCE(s.n{i}, 0) AS r_{people.name}")
+                cols.append(f"CASE WHEN s.n{i} <> 0 THEN COALESCE(s.v{i}_1, 0) END AS r_{avg.name}")
+                continue
+            for j, leaf in enumerate(part.leaves, start=1):
+                cols.append(
+                    f"CASE WHEN s.n{i} <> 0 THEN COALESCE(s.v{i}_{j}, 0) END AS r_{leaf.name}"
+                )
+        if self.sum_parts:
             latest = (
-                "(SELECT max(b.w) FROM fact_latest b WHERE b.i = CAST(:c_indicator AS UUID) "
-                "AND b.a = ANY(x.t_ambiti) AND b.k = COALESCE(x.t_comune, ''))"
+                "(SELECT max(f.w) FROM fact_latest f WHERE f.i = x.i "
+                f"AND f.a = ANY(x.t_ambiti) AND f.k = COALESCE(x.t_comune, '{TOTAL}'))"
             )
             summed = (
-                f"(SELECT x.*, {', '.join(cols) + ', ' if cols else ''}{latest} AS w "
-                f"FROM {cells} LEFT JOIN ({rows}) r ON r.idx = x.idx) AS c"
+                f"(SELECT x.*, {''.join(col + ', ' for col in cols)}{latest} AS w FROM cells x "
+                f"LEFT JOIN summed s ON s.g = x.g AND s.idx = x.idx WHERE x.g = {g}) AS c"
+            )
+        else:
+            summed = (
+                f"(SELECT x.*, CAST(NULL AS TIMESTAMPTZ) AS w FROM cells x WHERE x.g = {g}) AS c"
             )
         value, source, ints, nums = self._rollup_parts(summed)
         sql = (
@@ -338,13 +314,11 @@ class Compiled:
         )
         sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
         prefix = f"g{g}_"
-        params = dict(self.params)
-        types = {**self.types, "c_cells": JSONB(), "c_indicator": Uuid()}
         used = set(_PARAM.findall(sql))
         return (
             _PARAM.sub(f":{prefix}\\1", sql),
-            {prefix + k: v for k, v in params.items() if k in used},
-            {prefix + k: t for k, t in types.items() if k in used},
+            {prefix + k: v for k, v in self.params.items() if k in used},
+            {prefix + k: t for k, t in self.types.items() if k in used},
         )
 
     @cached_property
@@ -433,10 +407,43 @@ class Compiled:
 
 
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+# In an indicator's kept sums (``indicator_fact_sum``), the ``comune_code`` of an ambito's
+# total (every fact of the ambito, with or without a comune).
+TOTAL = "*"
 _CELL_COLUMNS = (
     "idx INTEGER, t_code TEXT, t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], "
     "p_from TIMESTAMPTZ, p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER"
 )
+
+
+def summed_cells(parts: int, width: int) -> str:
+    """The WITH items read by :meth:`Compiled.summed_branch`: ``cells``, the cells of every
+    branch from ``:cells`` (JSONB: ``g`` the branch, ``idx`` and the context columns), with
+    ``i`` their indicator (of ``:i``, the ``g``-th); and ``summed``, per cell (``g, idx``) and
+    part ``p`` < ``parts``, ``n<p>`` and ``v<p>_<j>`` (``j`` up to ``width``): the sums of
+    ``n`` and ``v<j>`` of the rows of ``fact_sums`` (``i, part, a, k, m, n, v1`` …: kept sums
+    per indicator, part, ambito, comune or :data:`TOTAL`, and month; rows with the same key
+    are added up) of its indicator, in its ambiti, of its comune (or their totals), in the
+    period's months; a cell without any has no row."""
+    month = "CAST(x.{} AT TIME ZONE " + LOCAL + " AS DATE)"
+    keys = (
+        f"SELECT x.g, x.idx, x.i, unnest(x.t_ambiti) AS a, COALESCE(x.t_comune, '{TOTAL}') AS k, "
+        f"{month.format('p_from')} AS m0, {month.format('p_to')} AS m1 FROM cells x"
+    )
+    aggs = "".join(
+        f", sum(b.n) FILTER (WHERE b.part = {p}) AS n{p}"
+        + "".join(
+            f", sum(b.v{j}) FILTER (WHERE b.part = {p}) AS v{p}_{j}" for j in range(1, width + 1)
+        )
+        for p in range(parts)
+    )
+    return (
+        "cells AS MATERIALIZED (SELECT x.*, (CAST(:i AS UUID[]))[x.g + 1] AS i FROM "
+        f"jsonb_to_recordset(CAST(:cells AS JSONB)) AS x(g INTEGER, {_CELL_COLUMNS})), "
+        f"summed AS MATERIALIZED (SELECT y.g, y.idx{aggs} FROM ({keys}) y JOIN fact_sums b "
+        "ON b.i = y.i AND b.a = y.a AND b.k = y.k AND b.m >= y.m0 AND b.m < y.m1 "
+        "GROUP BY y.g, y.idx)"
+    )
 
 
 def _bound(sql: str, params: dict[str, Any], types: dict[str, TypeEngine[Any]]) -> TextClause:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart, pairing
+from pdz_indicators.expressions.sql import TOTAL, Compiled, Leaf, SumPart, pairing, summed_cells
 from pdz_indicators.values.periods import Period
 from pdz_shared.db import utcnow
 
@@ -148,12 +148,19 @@ class Rollup:
         formula: str,
         ambiti: list[str],
     ) -> None:
-        """Replaces the indicator's kept sums with these (complete for ``ambiti``)."""
+        """Replaces the indicator's kept sums with these (complete for ``ambiti``): a row per
+        comune (``''`` for facts without one) and per ambito (:data:`TOTAL`: its total) and
+        month."""
         await session.execute(_DELETE, {"i": indicator_id})
         rows: list[dict[str, Any]] = []
         for i, (_, sums) in enumerate(self.parts):
-            for (a, k), months in sums.by_key.items():
-                w = sums.latest_key.get((a, k))
+            buckets = [
+                (a, k, sums.latest_key.get((a, k)), ms) for (a, k), ms in sums.by_key.items()
+            ]
+            buckets += [
+                (a, TOTAL, sums.latest_ambito.get(a), ms) for a, ms in sums.by_ambito.items()
+            ]
+            for a, k, w, months in buckets:
                 for m, v in months.items():
                     row = _json(indicator_id, i, a, k, m, v)
                     row["w"] = w.isoformat() if w is not None else None
@@ -238,7 +245,8 @@ async def apply_fact(
 ) -> list[dict[str, Any]]:
     """What one new fact adds to the kept sums: its own row to its type's part, and to an
     average the change of its case's pairs (a new start fact can pair with the case's end
-    facts). Rows for :func:`add_rows`, to store before the sums are read."""
+    facts), each also to its ambito's total (:data:`TOTAL`). Rows for :func:`add_rows`, to
+    store before the sums are read."""
     return await apply_facts(session, [(indicator_id, c)], fact_id, fact_type, case_id)
 
 
@@ -272,7 +280,7 @@ async def apply_facts(
     for (j, i, a, k, m), (n, d) in delta.items():
         if n or d:
             rows.append(_json(formulas[j][0], i, a, k, m, [n, d]))
-    return rows
+    return rows + [{**row, "comune_code": TOTAL} for row in rows]  # and to the ambito's
 
 
 # Per fact type and formulas (by id; the entry holds them, so no id is reused while it is
@@ -385,52 +393,48 @@ _SUMMED: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause]] = {}
 
 
 def summed_values(
-    work: list[tuple[uuid.UUID, Compiled, list[dict[str, Any]]]], rows: list[dict[str, Any]]
+    work: list[tuple[uuid.UUID, Compiled]], cells: list[dict[str, Any]], rows: list[dict[str, Any]]
 ) -> TextClause:
-    """The values of cells of several indicators (their ids, formulas and cells: the context
-    parameters of :meth:`Compiled.summed_branch`) from their kept sums, in one statement, with
-    ``rows`` of :func:`apply_facts` (of any indicators) added to the kept sums first (as
-    :func:`add_rows`). Its rows: ``g`` (the index in ``work``), ``idx``, ``value``,
-    ``watermark``, ``li``, ``ln``."""
-    formulas = tuple(c for _, c, _ in work)
+    """The values of cells of several indicators (their ids and formulas; ``cells``: the
+    ``cells`` of :func:`.sql.summed_cells`, ``g`` the index in ``work``) from their kept sums
+    (complete for the cells' ambiti), in one statement, with ``rows`` of :func:`apply_facts`
+    (of any indicators) added to the kept sums first (as :func:`add_rows`). Its rows: ``g``,
+    ``idx``, ``value``, ``watermark``, ``li``, ``ln`` (:meth:`Compiled.summed_branch`)."""
+    formulas = tuple(c for _, c in work)
     key = tuple(id(c) for c in formulas)
     found = _SUMMED.get(key)
     if found is None:
         if len(_SUMMED) >= 256:
             _SUMMED.clear()
         found = _SUMMED[key] = (formulas, _summed_union(formulas))
-    params: dict[str, Any] = {
-        "rows": _merged(rows),
-        "i": [i for i, _, _ in work],
-        "a": sorted({a for _, _, cells in work for cell in cells for a in cell["t_ambiti"]}),
-        "k": sorted({c["t_comune"] for _, _, cells in work for c in cells if c["t_comune"]}),
-    }
-    for g, (indicator_id, _, cells) in enumerate(work):
-        params[f"g{g}_c_indicator"] = indicator_id
-        params[f"g{g}_c_cells"] = cells
-    return found[1].bindparams(**params)
+    return found[1].bindparams(
+        rows=_merged(rows),
+        i=[i for i, _ in work],
+        a=sorted({a for cell in cells for a in cell["t_ambiti"]}),
+        k=[TOTAL, *sorted({cell["t_comune"] for cell in cells if cell["t_comune"]})],
+        cells=cells,
+    )
 
 
 def _summed_union(formulas: tuple[Compiled, ...]) -> TextClause:
     """:func:`summed_values`' statement: the upsert of ``:rows`` as a data-modifying WITH (it
     runs to completion, and the statement reads the table as it was before it: the rows are
-    read with it), the kept sums of the indicators ``:i`` in the ambiti ``:a`` summed per
-    ambito and, for the comuni ``:k``, per comune (``fact_sums``) with their latest ``w``
-    (``fact_latest``), then a ``UNION ALL`` of the formulas' :meth:`Compiled.summed_branch`."""
+    read with it), the kept sums of the indicators ``:i`` in the ambiti ``:a`` of the comuni
+    ``:k`` (with :data:`TOTAL`, the ambiti's totals) (``fact_sums``) with their latest ``w``
+    (``fact_latest``), the cells' sums (:func:`.sql.summed_cells`), then a ``UNION ALL`` of the
+    formulas' :meth:`Compiled.summed_branch`."""
     width = max((c.sum_width for c in formulas), default=0)
-    sums = "".join(f", sum(v[{j}]) AS v{j}" for j in range(1, width + 1))
-    kept = (
-        "SELECT indicator_id AS i, part, ambito_code AS a, comune_code AS k, month AS m, n, w, v "
-        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
-        "UNION ALL SELECT r.indicator_id, r.part, r.ambito_code, r.comune_code, r.month, r.n, "
-        f"r.w, r.v FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r({_ROW_COLUMNS}) "
-        "WHERE r.indicator_id = ANY(:i) AND r.ambito_code = ANY(:a)"
-    )
+    v = "".join(f", v[{j}] AS v{j}" for j in range(1, width + 1))
     fact_sums = (
-        f"SELECT i, part, a, '' AS k, m, sum(n) AS n, max(w) AS w{sums} FROM kept "
-        f"GROUP BY i, part, a, m UNION ALL SELECT i, part, a, k, m, sum(n), max(w){sums} "
-        "FROM kept WHERE k = ANY(:k) GROUP BY i, part, a, k, m"
+        f"SELECT indicator_id AS i, part, ambito_code AS a, comune_code AS k, month AS m, n, w{v} "
+        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
+        "AND comune_code = ANY(:k) UNION ALL SELECT r.indicator_id, r.part, r.ambito_code, "
+        f"r.comune_code, r.month, r.n, r.w{v.replace('v[', 'r.v[')} "
+        f"FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r({_ROW_COLUMNS}) "
+        "WHERE r.indicator_id = ANY(:i) AND r.ambito_code = ANY(:a) AND r.comune_code = ANY(:k)"
     )
+    latest = "SELECT i, a, k, max(w) AS w FROM fact_sums GROUP BY i, a, k"
+    cells = summed_cells(max((len(c.sum_parts) for c in formulas), default=0), width)
     sqls: list[str] = []
     params: dict[str, Any] = {}
     types: dict[str, TypeEngine[Any]] = {
@@ -438,16 +442,16 @@ def _summed_union(formulas: tuple[Compiled, ...]) -> TextClause:
         "i": ARRAY(Uuid()),
         "a": ARRAY(String()),
         "k": ARRAY(String()),
+        "cells": JSONB(),
     }
     for g, c in enumerate(formulas):
         sql, p, t = c.summed_branch(g)
         sqls.append(sql)
         params.update(p)
         types.update(t)
-    latest = "SELECT i, a, k, max(w) AS w FROM fact_sums GROUP BY i, a, k"
     stmt = text(
-        f"WITH added AS ({_UPSERT_SQL}), kept AS ({kept}), fact_sums AS ({fact_sums}), "
-        f"fact_latest AS ({latest}) " + " UNION ALL ".join(sqls)
+        f"WITH added AS ({_UPSERT_SQL}), fact_sums AS ({fact_sums}), "
+        f"fact_latest AS MATERIALIZED ({latest}), {cells} " + " UNION ALL ".join(sqls)
     )
     stmt = stmt.bindparams(*(bindparam(k, type_=t) for k, t in types.items()))
     return stmt.bindparams(**params)

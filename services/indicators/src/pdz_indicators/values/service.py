@@ -216,8 +216,14 @@ def _compiled(indicator: Indicator) -> Compiled | None:
 
 
 def _context(idx: int, scope: Scope, period: Period) -> dict[str, Any]:
+    return {"idx": idx, **_cell_context(scope, period)}
+
+
+@lru_cache(maxsize=4096)
+def _cell_context(scope: Scope, period: Period) -> dict[str, Any]:
+    """The context parameters of a cell (:data:`.sql.CONTEXT_TYPES`), as JSON (not to be
+    changed: kept)."""
     return {
-        "idx": idx,
         "t_code": scope.code,
         "t_ambiti": list(scope.ambiti),
         "t_comune": scope.comune,
@@ -284,9 +290,11 @@ async def _compute_union(
         return []
     now = utcnow()
     stmt = rollup.summed_values(
+        [(indicator.indicator_id, c) for indicator, c, _ in work],
         [
-            (indicator.indicator_id, c, [_context(i, sc, p) for i, (sc, p) in enumerate(cells)])
-            for indicator, c, cells in work
+            {"g": g, "idx": i, **_cell_context(sc, p)}
+            for g, (_, _, cells) in enumerate(work)
+            for i, (sc, p) in enumerate(cells)
         ],
         rows,
     )
