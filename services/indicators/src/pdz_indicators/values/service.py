@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, literal_column, or_, select, text
+from sqlalchemy import String, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -423,8 +423,13 @@ async def lock_definitions(session: AsyncSession, *, exclusive: bool) -> None:
     territory or population change) holds it exclusive, an event's refresh shared: a fact
     committed while an indicator definition was being stored is never missed by both (the
     refresh that did not see the indicator, the recompute that did not see the fact)."""
-    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await session.execute(text(f"SELECT {fn}(hashtextextended(:k, 0))"), {"k": _DEFINITIONS})
+    await session.execute(_LOCK_DEFINITIONS[exclusive], {"k": _DEFINITIONS})
+
+
+_LOCK_DEFINITIONS = {
+    exclusive: text(f"SELECT {fn}(hashtextextended(:k, 0))")
+    for exclusive, fn in ((True, "pg_advisory_xact_lock"), (False, "pg_advisory_xact_lock_shared"))
+}
 
 
 async def lock_indicator(session: AsyncSession, indicator: Indicator) -> None:
@@ -455,15 +460,17 @@ async def _indicators_fed_by(
 ) -> list[tuple[Indicator, Plan | None, str | None]]:
     """The indicators with a formula over any of ``fact_types``, with their plans and the
     :data:`TERRITORY_FINGERPRINT`, in one read."""
-    q: Any = (
-        select(Indicator, Plan, literal_column(TERRITORY_FINGERPRINT))
-        .outerjoin(Plan, col(Plan.plan_id) == col(Indicator.plan_id))
-        .where(
-            col(Indicator.formula).is_not(None),
-            col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
-        )
+    return [(i, p, f) for i, p, f in await session.execute(_FED_BY, {"types": fact_types})]
+
+
+_FED_BY: Any = (
+    select(Indicator, Plan, literal_column(TERRITORY_FINGERPRINT))
+    .outerjoin(Plan, col(Plan.plan_id) == col(Indicator.plan_id))
+    .where(
+        col(Indicator.formula).is_not(None),
+        col(Indicator.fact_types).bool_op("&&")(bindparam("types", type_=ARRAY(String()))),
     )
-    return [(i, p, f) for i, p, f in await session.execute(q)]
+)
 
 
 async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
