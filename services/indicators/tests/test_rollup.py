@@ -10,12 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import scenario as sc
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
 
 from pdz_indicators.expressions.library import LEPS_FORMULAS
+from pdz_indicators.facts.events import _fact_row
+from pdz_indicators.facts.models import Fact
 from pdz_indicators.targets.models import Indicator
 from pdz_indicators.values import service as values
 from pdz_indicators.values.models import IndicatorValue
 from pdz_indicators.values.periods import parse_period
+from pdz_indicators.values.rollup import Rollup, apply_facts
+from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.testing.plugin import Harness
 
 FORMULAS = {
@@ -28,9 +33,7 @@ FORMULAS = {
 }
 
 
-@pytest.mark.parametrize("group", [1, 40], ids=["one by one", "in groups of 40"])
-async def test_set_based_values_equal_the_statement_per_cell(harness: Harness, group: int) -> None:
-    rnd = random.Random(7)
+async def _setup(harness: Harness) -> None:
     await sc.deliver(harness, *sc.territories(), sc.plan(), sc.objective())
     await sc.deliver(
         harness,
@@ -38,8 +41,13 @@ async def test_set_based_values_equal_the_statement_per_cell(harness: Harness, g
         sc.population(sc.A5, 2026, 15000, kind="ambito"),
         *(sc.indicator(code, f, unit="n.") for code, f in FORMULAS.items()),
     )
+
+
+def _cases(rnd: random.Random, n: int) -> list[CloudEvent]:
+    """The events of ``n`` cases: an EVM each, some with a PAI, some with a protected discharge
+    and its transition; at local midnight edges."""
     events = []
-    for _ in range(120):
+    for _ in range(n):
         case = uuid.uuid4()
         comune, ambito = rnd.choice(
             [(sc.ISEO, sc.A5), (sc.MARONE, sc.A5), (sc.SULZANO, sc.A5), (sc.PALAZZOLO, sc.A6)]
@@ -57,6 +65,13 @@ async def test_set_based_values_equal_the_statement_per_cell(harness: Harness, g
             )
             dest = rnd.choice(["domicilio", "struttura_residenziale"])
             events.append(sc.transition(case, comune, arrived, dest, ambito))
+    return events
+
+
+@pytest.mark.parametrize("group", [1, 40], ids=["one by one", "in groups of 40"])
+async def test_set_based_values_equal_the_statement_per_cell(harness: Harness, group: int) -> None:
+    await _setup(harness)
+    events = _cases(random.Random(7), 120)
     if group == 1:
         await sc.deliver(harness, *events)
     else:  # as the facts consumer does under load, some events twice (a redelivery)
@@ -128,3 +143,75 @@ async def test_set_based_values_equal_the_statement_per_cell(harness: Harness, g
             assert got5 == expected[(v.indicator_id, v.territory_code, v.period)], v
         await s.rollback()
     assert compared > 1000
+
+
+KEYS = ("territory_code", "period", "value", "reason", "inputs", "small_cell", "watermark")
+
+
+async def test_sums_added_up_by_postgresql_equal_those_added_up_in_python(
+    harness: Harness,
+) -> None:
+    """The values of cells from kept sums: PostgreSQL adding up each cell's months (the
+    statement of an event's refresh) gives the values of the sums added up here (a recompute's),
+    every formula at once, for every territory (one without an ambito) and period (cells
+    without facts, facts without a comune, averages without people, ratios over zero), before
+    and after a new fact's rows are added to the kept sums by the statement itself."""
+    await _setup(harness)
+    await sc.deliver_groups(harness, _cases(random.Random(11), 40), size=100)
+    async with harness.factory() as s:
+        await s.execute(
+            text("UPDATE fact SET comune_code = NULL WHERE id IN (SELECT id FROM fact LIMIT 9)")
+        )
+        terr = await values.Territories.load(s)
+        cells = [
+            (terr.scope(code), p)
+            for code in [*terr.by_code, "UNKNOWN-COMUNE"]
+            for p in values.all_periods([2024, 2025, 2026, 2027], [(2025, 2027)])
+        ]
+        ambiti = sorted({a for scope, _ in cells for a in scope.ambiti})
+        indicators = sorted(
+            (await s.execute(select(Indicator))).scalars().all(), key=lambda i: i.code
+        )
+
+        async def both(new: list[dict[str, object]]) -> None:
+            work: list[values.Work] = []
+            want: list[tuple[object, ...]] = []
+            for indicator in indicators:
+                assert indicator.formula is not None
+                c = values.compiled(indicator.formula)
+                sums = await Rollup.load(s, c, ambiti)  # from the facts, added up here
+                for v in await values.compute_cells(s, indicator, cells, sums=sums):
+                    want.append(tuple(getattr(v, k) for k in KEYS))
+                work.append((indicator, c, cells))
+            rows = await values._compute_union(s, work, new)
+            got = [tuple(r[k] for k in KEYS) for r in rows]
+            assert got == want
+
+        for indicator in indicators:  # the kept sums, as a recompute leaves them
+            assert indicator.formula is not None
+            c = values.compiled(indicator.formula)
+            await (await Rollup.load(s, c, ambiti)).save(
+                s, indicator.indicator_id, indicator.formula, ambiti
+            )
+        await both([])
+        # A new start fact of a case with an end fact (its average changes) and a new count.
+        case = (
+            await s.execute(
+                text("SELECT case_id FROM fact WHERE fact_type = 'transition.completed' LIMIT 1")
+            )
+        ).scalar_one()
+        new: list[dict[str, object]] = []
+        for ce in [
+            sc.discharge(case, sc.MARONE, datetime(2025, 6, 1, 22, 30, tzinfo=UTC), "kafka"),
+            sc.evm(sc.SULZANO, date(2026, 2, 28), True),
+        ]:
+            row = _fact_row(ce)
+            row["fact_key"] += ":again"  # the case's second discharge
+            fact_id = (
+                await s.execute(insert(Fact).values(**row).returning(Fact.id))  # type: ignore[arg-type]
+            ).scalar_one()
+            kept = [(i.indicator_id, values.compiled(i.formula or "")) for i in indicators]
+            new += await apply_facts(s, kept, fact_id, row["fact_type"], row["case_id"])
+        assert new
+        await both(new)
+        await s.rollback()

@@ -201,9 +201,7 @@ class Compiled:
             f"{cols}{value} AS value, "
             "(SELECT max(w.occurred_at) FROM fact w WHERE w.fact_type = ANY(:c_fact_types) "
             f"AND {_scope('w')}) AS watermark "
-            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
-            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
-            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER) "
+            f"FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c({_CELL_COLUMNS}) "
             f"CROSS JOIN LATERAL (SELECT {leaves}) AS l ORDER BY c.idx"
         )
         sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
@@ -213,10 +211,12 @@ class Compiled:
         stmt = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in types.items() if k in used))
         return stmt.bindparams(**{k: v for k, v in params.items() if k in used})
 
-    def _rollup_parts(self) -> tuple[str, str, list[str], list[str]]:
+    def _rollup_parts(self, cells: str | None = None) -> tuple[str, str, list[str], list[str]]:
         """The parts of a statement over cells whose fact leaves are already summed: the value
         expression, the ``FROM`` of the cells (alias ``c``) with their leaves (alias ``l``),
-        and the integer (count, people) and numeric leaves as ``l.<leaf>``."""
+        and the integer (count, people) and numeric leaves as ``l.<leaf>``. ``cells``: the
+        ``FROM`` item of the cells (alias ``c``: the context columns, ``w`` and the ``r_<leaf>``
+        columns of :meth:`rollup_statement`); by default the JSONB parameter ``:c_cells``."""
         exprs: list[str] = []
         cols: list[str] = []
         ints: list[str] = []
@@ -240,13 +240,14 @@ class Compiled:
         value = self.value_sql
         for leaf in self.leaves:
             value = re.sub(rf"\b{leaf.name}\b", f"l.{leaf.name}", value)
-        source = (
-            "FROM jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c(idx INTEGER, t_code TEXT, "
-            "t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], p_from TIMESTAMPTZ, "
-            "p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER, w TIMESTAMPTZ"
-            + "".join(f", {col}" for col in cols)
-            + f") CROSS JOIN LATERAL (SELECT {', '.join(exprs) or '1 AS l_none'}) AS l"
-        )
+        if cells is None:
+            cells = (
+                f"jsonb_to_recordset(CAST(:c_cells AS JSONB)) AS c({_CELL_COLUMNS}, w TIMESTAMPTZ"
+                + "".join(f", {col}" for col in cols)
+                + ")"
+            )
+        leaves = ", ".join(exprs) or "1 AS l_none"
+        source = f"FROM {cells} CROSS JOIN LATERAL (SELECT {leaves}) AS l"
         return value, source, ints, nums
 
     def rollup_statement(self, cells: list[dict[str, Any]]) -> TextClause:
@@ -266,12 +267,46 @@ class Compiled:
         types = {**self.types, "c_cells": JSONB()}
         return _bound(sql, params, types)
 
-    def rollup_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
-        """:meth:`rollup_statement` as one branch of :func:`rollup_union` (unbound, every
-        parameter prefixed ``g<g>_``, the cells in ``:g<g>_c_cells``): ``g, idx, value,
-        watermark, li, ln``, with ``li`` the count and people leaves (in order) and ``ln`` the
-        others (every value is NUMERIC, every other leaf too)."""
-        value, source, ints, nums = self._rollup_parts()
+    @cached_property
+    def sum_width(self) -> int:
+        """The most columns (``v``) of any of :attr:`sum_parts`."""
+        return max((1 if p.average else len(p.leaves) for p in self.sum_parts), default=0)
+
+    def summed_branch(self, g: int) -> tuple[str, dict[str, Any], dict[str, TypeEngine[Any]]]:
+        """:meth:`rollup_statement` with the fact leaves summed by PostgreSQL, as branch ``g``
+        of :func:`.rollup.summed_values`' statement (unbound, every parameter prefixed
+        ``g<g>_``): its cells are those of ``cells`` with that ``g``, their sums those of
+        ``summed`` (:func:`summed_cells`), taken as :meth:`.rollup.Rollup.cell` takes them (a
+        count NULL without facts of its type, an average's people 0 and its days NULL without
+        people); their watermark the latest ``w`` of ``fact_latest`` (``i, a, k, w``: per
+        indicator, ambito and comune, or :data:`TOTAL`) of their ambiti. The result: ``g, idx,
+        value, watermark, li, ln``, with ``li`` the count and people leaves (in order) and
+        ``ln`` the others (every value is NUMERIC, every other leaf too)."""
+        cols: list[str] = []
+        for i, part in enumerate(self.sum_parts):
+            if part.average:
+                people, avg = part.leaves
+                cols.append(f"COALESCE(s.n{i}, 0) AS r_{people.name}")
+                cols.append(f"CASE WHEN s.n{i} <> 0 THEN COALESCE(s.v{i}_1, 0) END AS r_{avg.name}")
+                continue
+            for j, leaf in enumerate(part.leaves, start=1):
+                cols.append(
+                    f"CASE WHEN s.n{i} <> 0 THEN COALESCE(s.v{i}_{j}, 0) END AS r_{leaf.name}"
+                )
+        if self.sum_parts:
+            latest = (
+                "(SELECT max(f.w) FROM fact_latest f WHERE f.i = x.i "
+                f"AND f.a = ANY(x.t_ambiti) AND f.k = COALESCE(x.t_comune, '{TOTAL}'))"
+            )
+            summed = (
+                f"(SELECT x.*, {''.join(col + ', ' for col in cols)}{latest} AS w FROM cells x "
+                f"LEFT JOIN summed s ON s.g = x.g AND s.idx = x.idx WHERE x.g = {g}) AS c"
+            )
+        else:
+            summed = (
+                f"(SELECT x.*, CAST(NULL AS TIMESTAMPTZ) AS w FROM cells x WHERE x.g = {g}) AS c"
+            )
+        value, source, ints, nums = self._rollup_parts(summed)
         sql = (
             f"SELECT {g} AS g, c.idx, {value} AS value, c.w AS watermark, "
             f"CAST(ARRAY[{', '.join(ints)}] AS BIGINT[]) AS li, "
@@ -279,13 +314,11 @@ class Compiled:
         )
         sql = _CONTEXT.sub(lambda m: "c." + m.group(1), sql)
         prefix = f"g{g}_"
-        params = {**self.params, "c_cells": None}
-        types = {**self.types, "c_cells": JSONB()}
         used = set(_PARAM.findall(sql))
         return (
             _PARAM.sub(f":{prefix}\\1", sql),
-            {prefix + k: v for k, v in params.items() if k in used and k != "c_cells"},
-            {prefix + k: t for k, t in types.items() if k in used},
+            {prefix + k: v for k, v in self.params.items() if k in used},
+            {prefix + k: t for k, t in self.types.items() if k in used},
         )
 
     @cached_property
@@ -374,38 +407,43 @@ class Compiled:
 
 
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+# In an indicator's kept sums (``indicator_fact_sum``), the ``comune_code`` of an ambito's
+# total (every fact of the ambito, with or without a comune).
+TOTAL = "*"
+_CELL_COLUMNS = (
+    "idx INTEGER, t_code TEXT, t_ambiti TEXT[], t_comune TEXT, t_comuni TEXT[], "
+    "p_from TIMESTAMPTZ, p_to TIMESTAMPTZ, p_label TEXT, p_year INTEGER"
+)
 
 
-_UNIONS: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause]] = {}
-
-
-def rollup_union(formulas: list[Compiled]) -> TextClause:
-    """:func:`_rollup_union`, kept per formulas (by id: the entry holds them, so no id is
-    reused while it is kept)."""
-    key = tuple(id(c) for c in formulas)
-    found = _UNIONS.get(key)
-    if found is None:
-        if len(_UNIONS) >= 256:
-            _UNIONS.clear()
-        found = _UNIONS[key] = (tuple(formulas), _rollup_union(formulas))
-    return found[1]
-
-
-def _rollup_union(formulas: list[Compiled]) -> TextClause:
-    """:meth:`Compiled.rollup_statement` of several formulas in one statement (``UNION ALL`` of
-    their :meth:`Compiled.rollup_branch`): the cells of formula ``g`` bound as ``g<g>_c_cells``.
-    The result's rows: ``g, idx, value, watermark, li, ln``."""
-    sqls: list[str] = []
-    params: dict[str, Any] = {}
-    types: dict[str, TypeEngine[Any]] = {}
-    for g, c in enumerate(formulas):
-        sql, p, t = c.rollup_branch(g)
-        sqls.append(sql)
-        params.update(p)
-        types.update(t)
-    stmt = text(" UNION ALL ".join(sqls))
-    stmt = stmt.bindparams(*(bindparam(k, type_=t) for k, t in types.items()))
-    return stmt.bindparams(**params)
+def summed_cells(parts: int, width: int) -> str:
+    """The WITH items read by :meth:`Compiled.summed_branch`: ``cells``, the cells of every
+    branch from ``:cells`` (JSONB: ``g`` the branch, ``idx`` and the context columns), with
+    ``i`` their indicator (of ``:i``, the ``g``-th); and ``summed``, per cell (``g, idx``) and
+    part ``p`` < ``parts``, ``n<p>`` and ``v<p>_<j>`` (``j`` up to ``width``): the sums of
+    ``n`` and ``v<j>`` of the rows of ``fact_sums`` (``i, part, a, k, m, n, v1`` …: kept sums
+    per indicator, part, ambito, comune or :data:`TOTAL`, and month; rows with the same key
+    are added up) of its indicator, in its ambiti, of its comune (or their totals), in the
+    period's months; a cell without any has no row."""
+    month = "CAST(x.{} AT TIME ZONE " + LOCAL + " AS DATE)"
+    keys = (
+        f"SELECT x.g, x.idx, x.i, unnest(x.t_ambiti) AS a, COALESCE(x.t_comune, '{TOTAL}') AS k, "
+        f"{month.format('p_from')} AS m0, {month.format('p_to')} AS m1 FROM cells x"
+    )
+    aggs = "".join(
+        f", sum(b.n) FILTER (WHERE b.part = {p}) AS n{p}"
+        + "".join(
+            f", sum(b.v{j}) FILTER (WHERE b.part = {p}) AS v{p}_{j}" for j in range(1, width + 1)
+        )
+        for p in range(parts)
+    )
+    return (
+        "cells AS MATERIALIZED (SELECT x.*, (CAST(:i AS UUID[]))[x.g + 1] AS i FROM "
+        f"jsonb_to_recordset(CAST(:cells AS JSONB)) AS x(g INTEGER, {_CELL_COLUMNS})), "
+        f"summed AS MATERIALIZED (SELECT y.g, y.idx{aggs} FROM ({keys}) y JOIN fact_sums b "
+        "ON b.i = y.i AND b.a = y.a AND b.k = y.k AND b.m >= y.m0 AND b.m < y.m1 "
+        "GROUP BY y.g, y.idx)"
+    )
 
 
 def _bound(sql: str, params: dict[str, Any], types: dict[str, TypeEngine[Any]]) -> TextClause:

@@ -6,9 +6,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.catalog import BY_CE_TYPE, FactType
@@ -70,14 +69,7 @@ async def on_case_events(session: AsyncSession, events: list[CloudEvent]) -> Non
     # read by its insert (which sees the case's facts before it).
     days: dict[Any, set[date]] = {}
     for row in rows:
-        others = select(func.array_agg(_OTHER.c.fact_at)).where(_OTHER.c.case_id == row["case_id"])
-        stmt = (
-            insert(Fact)
-            .values(**row)
-            .on_conflict_do_nothing(index_elements=["fact_key"])
-            .returning(col(Fact.id), others.scalar_subquery())
-        )
-        inserted = (await session.execute(stmt)).one_or_none()
+        inserted = (await session.execute(_INSERT_FACT, row)).one_or_none()
         if inserted is None:
             continue
         fact_id, before = inserted
@@ -90,7 +82,21 @@ async def on_case_events(session: AsyncSession, events: list[CloudEvent]) -> Non
     await refresh.finish({c: sorted(d) for c, d in days.items()})
 
 
-_OTHER = Fact.__table__.alias("other")  # type: ignore[attr-defined]
+_FACT = Fact.__table__  # type: ignore[attr-defined]
+_OTHER = _FACT.alias("other")
+# A fact's row, unless stored already: its id and the instants of its case's other facts
+# (those before it: the statement sees the table as it was before the insert). Built once.
+_INSERT_FACT = (
+    insert(_FACT)
+    .values({c.name: bindparam(c.name, type_=c.type) for c in _FACT.c if c.name != "id"})
+    .on_conflict_do_nothing(index_elements=["fact_key"])
+    .returning(
+        _FACT.c.id,
+        select(func.array_agg(_OTHER.c.fact_at))
+        .where(_OTHER.c.case_id == bindparam("case_id", type_=_FACT.c.case_id.type))
+        .scalar_subquery(),
+    )
+)
 
 
 def _fact_row(event: CloudEvent) -> dict[str, Any]:

@@ -110,8 +110,9 @@ async def judge_indicators(
         found_plans = await session.execute(select(Plan).where(col(Plan.plan_id).in_(wanted)))
         plans.update({p.plan_id: p for p in found_plans.scalars()})
     now = today()
-    # Per indicator: its ambito, years, comuni (share targets) and whether it has a formula.
-    work: list[tuple[Indicator, str, list[int], list[str], bool]] = []
+    # Per indicator: its ambito, years, comuni (share targets), whether it has a formula and
+    # its target.
+    work: list[tuple[Indicator, str, list[int], list[str], bool, Any]] = []
     for indicator in todo:
         assert indicator.ambito_code is not None
         plan = plans.get(indicator.plan_id) if indicator.plan_id else None
@@ -129,22 +130,21 @@ async def judge_indicators(
             terr = terr or await values.Territories.load(session)
             ambito = indicator.ambito_code
             codes = sorted(c for c in terr.descendants(ambito) if terr._kind(c) == "comune")
-        work.append((indicator, indicator.ambito_code, years, codes, computable))
+        work.append((indicator, indicator.ambito_code, years, codes, computable, target))
     if not work:
         await values.store_values(session, store)
         return
-    territories = sorted({t for _, a, _, codes, _ in work for t in (a, *codes)})
-    labels = sorted({str(y - d) for _, _, years, _, _ in work for y in years for d in (0, 1)})
+    territories = sorted({t for _, a, _, codes, *_ in work for t in (a, *codes)})
+    labels = sorted({str(y - d) for _, _, years, *_ in work for y in years for d in (0, 1)})
     found, before = await _read(
         session,
         [w[0] for w in work],
         (territories, labels),
-        (sorted({a for _, a, *_ in work}), sorted({str(y) for _, _, ys, _, _ in work for y in ys})),
+        (sorted({a for _, a, *_ in work}), sorted({str(y) for _, _, ys, *_ in work for y in ys})),
         store,
     )
     judged: list[Judged] = []
-    for indicator, ambito, years, codes, computable in work:
-        target = TARGET_ADAPTER.validate_python(indicator.target)
+    for indicator, ambito, years, codes, computable, target in work:
         for year in years:
             period = str(year)
             if not computable:

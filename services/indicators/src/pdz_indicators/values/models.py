@@ -42,8 +42,10 @@ class FactSum(SQLModel, table=True):
     One ``part`` per scan of the formula (a fact type with its count leaves, or an average);
     ``n`` facts (people, for an average), ``w`` their latest ``occurred_at`` and ``v`` one sum
     per column of the part (the facts meeting each count's condition, or the average's days).
-    ``comune_code`` is ``''`` for facts without a comune. Derived data: a full recompute
-    rebuilds it, and the values of a cell are computed from it.
+    ``comune_code`` is ``''`` for facts without a comune, and ``'*'`` for the ambito's total
+    (every fact of the ambito: a cell of a wider territory reads a row per month, not one per
+    comune). Derived data: a full recompute rebuilds it, and the values of a cell are computed
+    from it.
     """
 
     __tablename__ = "indicator_fact_sum"

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import String, TextClause, Uuid, bindparam, text
@@ -25,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.expressions.sql import Compiled, Leaf, SumPart, pairing
+from pdz_indicators.expressions.sql import TOTAL, Compiled, Leaf, SumPart, pairing, summed_cells
 from pdz_indicators.values.periods import Period
 from pdz_shared.db import utcnow
 
@@ -71,37 +70,6 @@ class Sums:
                 self.latest_key[key] = w
             if row["a"] not in self.latest_ambito or w > self.latest_ambito[row["a"]]:
                 self.latest_ambito[row["a"]] = w
-
-    def put(
-        self, a: str, k: str | None, own: bool, m: date, n: int, w: datetime | None, v: list[int]
-    ) -> None:
-        """One row already summed: a comune's (``own``) or its ambito's, for month ``m``."""
-        self._runs.clear()
-        if own:
-            self.by_key.setdefault((a, k), {})[month_index(m)] = [int(n), *v]
-            if w is not None and ((a, k) not in self.latest_key or w > self.latest_key[(a, k)]):
-                self.latest_key[(a, k)] = w
-        else:
-            self.by_ambito.setdefault(a, {})[month_index(m)] = [int(n), *v]
-            if w is not None and (a not in self.latest_ambito or w > self.latest_ambito[a]):
-                self.latest_ambito[a] = w
-
-    def plus(self, a: str, k: str | None, m: int, w: datetime | None, v: list[int]) -> None:
-        """Adds a row to a comune's (``k``) or, ``k`` None, its ambito's sums of month ``m``
-        (an index)."""
-        self._runs.clear()
-        if k is not None:
-            bucket, latest, key = self.by_key.setdefault((a, k), {}), self.latest_key, (a, k)
-            have = bucket.get(m)
-            bucket[m] = list(v) if have is None else [x + y for x, y in zip(have, v, strict=True)]
-            if w is not None and (key not in latest or w > latest[key]):
-                latest[key] = w
-            return
-        amb = self.by_ambito.setdefault(a, {})
-        have = amb.get(m)
-        amb[m] = list(v) if have is None else [x + y for x, y in zip(have, v, strict=True)]
-        if w is not None and (a not in self.latest_ambito or w > self.latest_ambito[a]):
-            self.latest_ambito[a] = w
 
     def months(self, ambiti: Iterable[str], comune: str | None) -> list[dict[int, list[int]]]:
         if comune is None:
@@ -173,63 +141,6 @@ class Rollup:
             parts.append((part.leaves, sums))
         return cls(parts)
 
-    @classmethod
-    async def stored(
-        cls,
-        session: AsyncSession,
-        c: Compiled,
-        indicator_id: uuid.UUID,
-        ambiti: list[str],
-        comuni: list[str],
-    ) -> Rollup:
-        """From the sums kept in ``indicator_fact_sum``: PostgreSQL adds up each ambito's
-        comuni per month; only ``comuni``'s own rows come one by one."""
-        return (await cls.stored_many(session, {indicator_id: c}, ambiti, comuni))[indicator_id]
-
-    @classmethod
-    async def stored_many(
-        cls,
-        session: AsyncSession,
-        formulas: dict[uuid.UUID, Compiled],
-        ambiti: list[str],
-        comuni: list[str],
-        add: list[dict[str, Any]] | None = None,
-    ) -> dict[uuid.UUID, Rollup]:
-        """:meth:`stored` of several indicators (by id, their formulas) in one read. ``add``:
-        rows of :func:`apply_fact` (of any indicators) added to the kept sums first, by the same
-        statement (:func:`add_rows`)."""
-        rows = _merged(add or [])
-        if not formulas:
-            if rows:
-                await session.execute(_UPSERT, {"rows": rows})
-            return {}
-        out = {
-            i: [(part.leaves, cls._sums(part)) for part in c.sum_parts] for i, c in formulas.items()
-        }
-        width = max((len(sums.columns) for parts in out.values() for _, sums in parts), default=0)
-        params: dict[str, Any] = {"i": list(formulas), "a": ambiti, "k": comuni}
-        if rows:
-            params["rows"] = rows
-        found = await session.execute(_stored(width, bool(rows)), params)
-        for i, part, a, k, m, n, w, *v in found:
-            sums = out[i][part][1]
-            sums.put(a, k or None, k is not None, m, n, w, [int(x) for x in v[: len(sums.columns)]])
-        # The read saw the table before the rows were added: added to what it read.
-        in_ambiti, in_comuni = set(ambiti), set(comuni)
-        for row in rows:
-            parts = out.get(uuid.UUID(row["indicator_id"]))
-            if parts is None or row["ambito_code"] not in in_ambiti:
-                continue
-            sums = parts[row["part"]][1]
-            a, k = row["ambito_code"], row["comune_code"]
-            m = month_index(date.fromisoformat(row["month"]))
-            w = None if row["w"] is None else _at(row["w"])
-            values = [int(row["n"]), *row["v"][: len(sums.columns)]]
-            sums.plus(a, None, m, w, values)
-            if k and k in in_comuni:
-                sums.plus(a, k, m, w, values)
-        return {i: cls(parts) for i, parts in out.items()}
-
     async def save(
         self,
         session: AsyncSession,
@@ -237,12 +148,19 @@ class Rollup:
         formula: str,
         ambiti: list[str],
     ) -> None:
-        """Replaces the indicator's kept sums with these (complete for ``ambiti``)."""
+        """Replaces the indicator's kept sums with these (complete for ``ambiti``): a row per
+        comune (``''`` for facts without one) and per ambito (:data:`TOTAL`: its total) and
+        month."""
         await session.execute(_DELETE, {"i": indicator_id})
         rows: list[dict[str, Any]] = []
         for i, (_, sums) in enumerate(self.parts):
-            for (a, k), months in sums.by_key.items():
-                w = sums.latest_key.get((a, k))
+            buckets = [
+                (a, k, sums.latest_key.get((a, k)), ms) for (a, k), ms in sums.by_key.items()
+            ]
+            buckets += [
+                (a, TOTAL, sums.latest_ambito.get(a), ms) for a, ms in sums.by_ambito.items()
+            ]
+            for a, k, w, months in buckets:
                 for m, v in months.items():
                     row = _json(indicator_id, i, a, k, m, v)
                     row["w"] = w.isoformat() if w is not None else None
@@ -327,7 +245,8 @@ async def apply_fact(
 ) -> list[dict[str, Any]]:
     """What one new fact adds to the kept sums: its own row to its type's part, and to an
     average the change of its case's pairs (a new start fact can pair with the case's end
-    facts). Rows for :func:`add_rows`, to store before the sums are read."""
+    facts), each also to its ambito's total (:data:`TOTAL`). Rows for :func:`add_rows`, to
+    store before the sums are read."""
     return await apply_facts(session, [(indicator_id, c)], fact_id, fact_type, case_id)
 
 
@@ -361,7 +280,7 @@ async def apply_facts(
     for (j, i, a, k, m), (n, d) in delta.items():
         if n or d:
             rows.append(_json(formulas[j][0], i, a, k, m, [n, d]))
-    return rows
+    return rows + [{**row, "comune_code": TOTAL} for row in rows]  # and to the ambito's
 
 
 # Per fact type and formulas (by id; the entry holds them, so no id is reused while it is
@@ -451,11 +370,14 @@ def _at(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
+_ROW_COLUMNS = (
+    "indicator_id UUID, part INTEGER, ambito_code TEXT, comune_code TEXT, month DATE, n BIGINT, "
+    "w TIMESTAMPTZ, v BIGINT[]"
+)
 _UPSERT_SQL = (
     "INSERT INTO indicator_fact_sum AS s (indicator_id, part, ambito_code, comune_code, month, "
     "n, w, v) SELECT r.indicator_id, r.part, r.ambito_code, r.comune_code, r.month, r.n, r.w, "
-    "r.v FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(indicator_id UUID, part INTEGER, "
-    "ambito_code TEXT, comune_code TEXT, month DATE, n BIGINT, w TIMESTAMPTZ, v BIGINT[]) "
+    f"r.v FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r({_ROW_COLUMNS}) "
     "ON CONFLICT (indicator_id, part, ambito_code, comune_code, month) "
     "DO UPDATE SET n = s.n + excluded.n, w = greatest(s.w, excluded.w), "
     "v = ARRAY(SELECT x + y FROM unnest(s.v, excluded.v) WITH ORDINALITY AS t(x, y, o) "
@@ -465,28 +387,74 @@ _UPSERT = text(_UPSERT_SQL).bindparams(bindparam("rows", type_=JSONB()))
 _DELETE = text("DELETE FROM indicator_fact_sum WHERE indicator_id = :i")
 
 
-@lru_cache(maxsize=32)
-def _stored(width: int, add: bool = False) -> TextClause:
-    """Per part, ambito and month the sums of all its comuni (``k`` NULL), then the rows of
-    the comuni asked for (``k`` = the comune, ``''`` for facts without one). ``add``: first
-    the upsert of ``:rows`` (:func:`add_rows`), as a data-modifying WITH: it runs to
-    completion, and the read sees the table as it was before it."""
-    sums = "".join(f", sum(v[{j}])" for j in range(1, width + 1))
-    cols = "".join(f", v[{j}]" for j in range(1, width + 1))
-    sql = (
-        f"SELECT indicator_id, part, ambito_code, NULL AS k, month, sum(n), max(w){sums} "
-        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
-        "GROUP BY indicator_id, part, ambito_code, month UNION ALL "
-        f"SELECT indicator_id, part, ambito_code, comune_code, month, n, w{cols} "
-        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
-        "AND comune_code = ANY(:k)"
+# Of a set of formulas (by id; the entry holds them, so no id is reused while it is kept): the
+# statement of :func:`summed_values`.
+_SUMMED: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause]] = {}
+
+
+def summed_values(
+    work: list[tuple[uuid.UUID, Compiled]], cells: list[dict[str, Any]], rows: list[dict[str, Any]]
+) -> TextClause:
+    """The values of cells of several indicators (their ids and formulas; ``cells``: the
+    ``cells`` of :func:`.sql.summed_cells`, ``g`` the index in ``work``) from their kept sums
+    (complete for the cells' ambiti), in one statement, with ``rows`` of :func:`apply_facts`
+    (of any indicators) added to the kept sums first (as :func:`add_rows`). Its rows: ``g``,
+    ``idx``, ``value``, ``watermark``, ``li``, ``ln`` (:meth:`Compiled.summed_branch`)."""
+    formulas = tuple(c for _, c in work)
+    key = tuple(id(c) for c in formulas)
+    found = _SUMMED.get(key)
+    if found is None:
+        if len(_SUMMED) >= 256:
+            _SUMMED.clear()
+        found = _SUMMED[key] = (formulas, _summed_union(formulas))
+    return found[1].bindparams(
+        rows=_merged(rows),
+        i=[i for i, _ in work],
+        a=sorted({a for cell in cells for a in cell["t_ambiti"]}),
+        k=[TOTAL, *sorted({cell["t_comune"] for cell in cells if cell["t_comune"]})],
+        cells=cells,
     )
-    stmt = text(f"WITH added AS ({_UPSERT_SQL}) {sql}" if add else sql).bindparams(
-        bindparam("i", type_=ARRAY(Uuid())),
-        bindparam("a", type_=ARRAY(String())),
-        bindparam("k", type_=ARRAY(String())),
+
+
+def _summed_union(formulas: tuple[Compiled, ...]) -> TextClause:
+    """:func:`summed_values`' statement: the upsert of ``:rows`` as a data-modifying WITH (it
+    runs to completion, and the statement reads the table as it was before it: the rows are
+    read with it), the kept sums of the indicators ``:i`` in the ambiti ``:a`` of the comuni
+    ``:k`` (with :data:`TOTAL`, the ambiti's totals) (``fact_sums``) with their latest ``w``
+    (``fact_latest``), the cells' sums (:func:`.sql.summed_cells`), then a ``UNION ALL`` of the
+    formulas' :meth:`Compiled.summed_branch`."""
+    width = max((c.sum_width for c in formulas), default=0)
+    v = "".join(f", v[{j}] AS v{j}" for j in range(1, width + 1))
+    fact_sums = (
+        f"SELECT indicator_id AS i, part, ambito_code AS a, comune_code AS k, month AS m, n, w{v} "
+        "FROM indicator_fact_sum WHERE indicator_id = ANY(:i) AND ambito_code = ANY(:a) "
+        "AND comune_code = ANY(:k) UNION ALL SELECT r.indicator_id, r.part, r.ambito_code, "
+        f"r.comune_code, r.month, r.n, r.w{v.replace('v[', 'r.v[')} "
+        f"FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r({_ROW_COLUMNS}) "
+        "WHERE r.indicator_id = ANY(:i) AND r.ambito_code = ANY(:a) AND r.comune_code = ANY(:k)"
     )
-    return stmt.bindparams(bindparam("rows", type_=JSONB())) if add else stmt
+    latest = "SELECT i, a, k, max(w) AS w FROM fact_sums GROUP BY i, a, k"
+    cells = summed_cells(max((len(c.sum_parts) for c in formulas), default=0), width)
+    sqls: list[str] = []
+    params: dict[str, Any] = {}
+    types: dict[str, TypeEngine[Any]] = {
+        "rows": JSONB(),
+        "i": ARRAY(Uuid()),
+        "a": ARRAY(String()),
+        "k": ARRAY(String()),
+        "cells": JSONB(),
+    }
+    for g, c in enumerate(formulas):
+        sql, p, t = c.summed_branch(g)
+        sqls.append(sql)
+        params.update(p)
+        types.update(t)
+    stmt = text(
+        f"WITH added AS ({_UPSERT_SQL}), fact_sums AS ({fact_sums}), "
+        f"fact_latest AS MATERIALIZED ({latest}), {cells} " + " UNION ALL ".join(sqls)
+    )
+    stmt = stmt.bindparams(*(bindparam(k, type_=t) for k, t in types.items()))
+    return stmt.bindparams(**params)
 
 
 _STATE = text(

@@ -10,13 +10,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, literal_column, or_, select, text
+from sqlalchemy import String, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.checker import check, dependencies
-from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql, rollup_union
+from pdz_indicators.expressions.sql import Compiled, MissingPolicy, compile_sql
 from pdz_indicators.expressions.syntax import ExpressionError
 from pdz_indicators.targets.models import Indicator, Plan
 from pdz_indicators.territories.models import Territory
@@ -216,8 +216,14 @@ def _compiled(indicator: Indicator) -> Compiled | None:
 
 
 def _context(idx: int, scope: Scope, period: Period) -> dict[str, Any]:
+    return {"idx": idx, **_cell_context(scope, period)}
+
+
+@lru_cache(maxsize=4096)
+def _cell_context(scope: Scope, period: Period) -> dict[str, Any]:
+    """The context parameters of a cell (:data:`.sql.CONTEXT_TYPES`), as JSON (not to be
+    changed: kept)."""
     return {
-        "idx": idx,
         "t_code": scope.code,
         "t_ambiti": list(scope.ambiti),
         "t_comune": scope.comune,
@@ -270,34 +276,39 @@ async def _compute_batch(
     return [IndicatorValue(**r) for r in rows] if keep else []
 
 
-Work = tuple[Indicator, Compiled, list[tuple[Scope, Period]], Rollup]
+Work = tuple[Indicator, Compiled, list[tuple[Scope, Period]]]
 
 
-async def _compute_union(session: AsyncSession, work: list[Work]) -> list[dict[str, Any]]:
-    """The values of several indicators' cells from their sums (:func:`compute_cells` with
-    ``sums``, rows to store) with one statement (:func:`.sql.rollup_union`)."""
+async def _compute_union(
+    session: AsyncSession, work: list[Work], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The values of several indicators' cells from their kept sums (complete for the cells'
+    ambiti), with ``rows`` of :func:`.rollup.apply_facts` added to those first (rows to store),
+    with one statement (:func:`.rollup.summed_values`): PostgreSQL sums each cell's leaves."""
     if not work:
+        await rollup.add_rows(session, rows)
         return []
     now = utcnow()
-    stmt = rollup_union([c for _, c, _, _ in work])
-    cells = {
-        f"g{g}_c_cells": [
-            {**_context(i, sc, p), **sums.cell(sc.ambiti, sc.comune, p)}
-            for i, (sc, p) in enumerate(cells_of)
-        ]
-        for g, (_, _, cells_of, sums) in enumerate(work)
-    }
+    stmt = rollup.summed_values(
+        [(indicator.indicator_id, c) for indicator, c, _ in work],
+        [
+            {"g": g, "idx": i, **_cell_context(sc, p)}
+            for g, (_, _, cells) in enumerate(work)
+            for i, (sc, p) in enumerate(cells)
+        ],
+        rows,
+    )
     results: list[dict[int, Mapping[str, Any]]] = [{} for _ in work]
-    for g, idx, value, watermark, li, ln in await session.execute(stmt.bindparams(**cells)):
+    for g, idx, value, watermark, li, ln in await session.execute(stmt):
         ints, nums = iter(li), iter(ln)
         row: dict[str, Any] = {"value": value, "watermark": watermark}
         for leaf in work[g][1].leaves:
             row[leaf.name] = next(ints) if leaf.kind in ("count", "people") else next(nums)
         results[g][idx] = row
-    rows: list[dict[str, Any]] = []
-    for g, (indicator, c, cells_of, _) in enumerate(work):
-        rows += _value_rows(indicator, c, None, cells_of, results[g], now)
-    return rows
+    out: list[dict[str, Any]] = []
+    for g, (indicator, c, cells_of) in enumerate(work):
+        out += _value_rows(indicator, c, None, cells_of, results[g], now)
+    return out
 
 
 def _value_rows(
@@ -412,8 +423,13 @@ async def lock_definitions(session: AsyncSession, *, exclusive: bool) -> None:
     territory or population change) holds it exclusive, an event's refresh shared: a fact
     committed while an indicator definition was being stored is never missed by both (the
     refresh that did not see the indicator, the recompute that did not see the fact)."""
-    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await session.execute(text(f"SELECT {fn}(hashtextextended(:k, 0))"), {"k": _DEFINITIONS})
+    await session.execute(_LOCK_DEFINITIONS[exclusive], {"k": _DEFINITIONS})
+
+
+_LOCK_DEFINITIONS = {
+    exclusive: text(f"SELECT {fn}(hashtextextended(:k, 0))")
+    for exclusive, fn in ((True, "pg_advisory_xact_lock"), (False, "pg_advisory_xact_lock_shared"))
+}
 
 
 async def lock_indicator(session: AsyncSession, indicator: Indicator) -> None:
@@ -444,15 +460,17 @@ async def _indicators_fed_by(
 ) -> list[tuple[Indicator, Plan | None, str | None]]:
     """The indicators with a formula over any of ``fact_types``, with their plans and the
     :data:`TERRITORY_FINGERPRINT`, in one read."""
-    q: Any = (
-        select(Indicator, Plan, literal_column(TERRITORY_FINGERPRINT))
-        .outerjoin(Plan, col(Plan.plan_id) == col(Indicator.plan_id))
-        .where(
-            col(Indicator.formula).is_not(None),
-            col(Indicator.fact_types).bool_op("&&")(cast(fact_types, ARRAY(String()))),
-        )
+    return [(i, p, f) for i, p, f in await session.execute(_FED_BY, {"types": fact_types})]
+
+
+_FED_BY: Any = (
+    select(Indicator, Plan, literal_column(TERRITORY_FINGERPRINT))
+    .outerjoin(Plan, col(Plan.plan_id) == col(Indicator.plan_id))
+    .where(
+        col(Indicator.formula).is_not(None),
+        col(Indicator.fact_types).bool_op("&&")(bindparam("types", type_=ARRAY(String()))),
     )
-    return [(i, p, f) for i, p, f in await session.execute(q)]
+)
 
 
 async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
@@ -586,39 +604,27 @@ class Refresh:
                         cells[(scope.code, period.label)] = (scope, period)
             if cells:
                 todo[indicator_id] = list(cells.values())
-        # The kept sums of all the indicators that keep them, in one read.
-        kept = {i: self.fed[i].compiled for i in todo if self.fed[i].kept}
-        every = [cell for i in kept for cell in todo[i]]
-        stored = await Rollup.stored_many(
-            self.session,
-            {i: c for i, c in kept.items() if c is not None and self.fed[i].indicator.formula},
-            sorted({a for scope, _ in every for a in scope.ambiti}),
-            sorted({scope.comune for scope, _ in every if scope.comune}),
-            add=self.sums,  # the new facts' rows, stored by the same statement
-        )
-        self.sums = []
         computed: list[dict[str, Any]] = []  # the values, stored at once
         union: list[Work] = []
         for indicator_id, cells_of in todo.items():
             entry = self.fed[indicator_id]
             indicator = entry.indicator
-            sums: Rollup | None = stored.get(indicator_id)
-            if sums is None and entry.compiled is not None and indicator.formula:
-                # Not kept, or kept for other ambiti or another formula: from the facts.
-                ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
-                sums = await Rollup.load(self.session, entry.compiled, ambiti)
-                await sums.save(self.session, indicator_id, indicator.formula, ambiti)
-            if entry.compiled is not None and sums is not None:
-                union.append((indicator, entry.compiled, cells_of, sums))
+            if entry.compiled is not None and indicator.formula:
+                if not entry.kept:
+                    # Kept for other ambiti or another formula, or not kept: from the facts.
+                    ambiti = sorted({a for scope, _ in cells_of for a in scope.ambiti})
+                    sums = await Rollup.load(self.session, entry.compiled, ambiti)
+                    await sums.save(self.session, indicator_id, indicator.formula, ambiti)
+                union.append((indicator, entry.compiled, cells_of))
             else:
-                await compute_cells(
-                    self.session, indicator, cells_of, keep=False, sums=sums, pending=computed
-                )
+                await compute_cells(self.session, indicator, cells_of, keep=False, pending=computed)
             if any(
                 indicator.ambito_code in (None, s[1]) for s, _ in self.added if s in entry.spots
             ):
                 judged.append(indicator)
-        computed += await _compute_union(self.session, union)
+        # The new facts' rows of the kept sums are stored by the statement that reads them.
+        computed += await _compute_union(self.session, union, self.sums)
+        self.sums = []
         # Stored as the judging reads the values it needs.
         await targets.judge_indicators(self.session, judged, self.terr, self.plans, store=computed)
 
