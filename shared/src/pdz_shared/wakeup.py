@@ -116,7 +116,11 @@ class Notifier:
             self._channels.clear()
             try:
                 if self._conn is None or self._conn.is_closed():
-                    self._conn = await asyncpg.connect(self.dsn)
+                    # A wake-up carries no data: its commit need not wait for the WAL flush
+                    # (nor hold the notify lock through one).
+                    self._conn = await asyncpg.connect(
+                        self.dsn, server_settings={"synchronous_commit": "off"}
+                    )
                 await self._conn.execute(
                     "SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c", channels
                 )
