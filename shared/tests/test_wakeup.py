@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pdz_shared import devinfra
 from pdz_shared.db import SessionFactory, make_engine, make_session_factory, sync_url
@@ -57,12 +58,17 @@ async def listener(db_url: str) -> AsyncIterator[Listener]:
 
 
 @pytest.fixture
-async def factory(db_url: str) -> AsyncIterator[SessionFactory]:
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(db_url, pool_size=1)
     try:
-        yield make_session_factory(engine)
+        yield engine
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def factory(engine: AsyncEngine) -> SessionFactory:
+    return make_session_factory(engine)
 
 
 async def test_woken_after_the_commit_not_before(
@@ -87,8 +93,9 @@ async def test_not_woken_after_a_rollback(factory: SessionFactory, listener: Lis
     assert await listener.next(timeout=0.5) is None
 
 
-async def test_many_commits_share_few_notifies(db_url: str, listener: Listener) -> None:
-    sender = notifier(db_url)
+async def test_many_commits_share_few_notifies(engine: AsyncEngine, listener: Listener) -> None:
+    sender = notifier(engine)
+    assert notifier(engine.sync_engine) is sender  # sessions' commits use the same one
     before = sender.sent
     for _ in range(200):
         sender.notify(CHANNEL)
@@ -97,8 +104,10 @@ async def test_many_commits_share_few_notifies(db_url: str, listener: Listener) 
     assert 1 <= sender.sent - before <= 2  # one in flight, and at most one carrying the rest
 
 
-async def test_a_lost_connection_is_reopened(db_url: str, listener: Listener) -> None:
-    sender = notifier(db_url)
+async def test_a_lost_connection_is_reopened(
+    db_url: str, engine: AsyncEngine, listener: Listener
+) -> None:
+    sender = notifier(engine)
     sender.notify(CHANNEL)
     assert await listener.next() == CHANNEL
     admin = await asyncpg.connect(sync_url(db_url))

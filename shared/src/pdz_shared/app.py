@@ -351,7 +351,7 @@ def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastA
             app.state.pg_pool = await make_pool(
                 spec.settings.database_url, max_size=spec.settings.db_pool_size
             )
-        app.state.notifier = notifier(spec.settings.database_url)
+        app.state.notifier = notifier(engine)
         for hook in spec.on_startup:
             await hook(app)
         heap.settle()

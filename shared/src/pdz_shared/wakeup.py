@@ -18,7 +18,8 @@ from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,8 +98,8 @@ class Notifier:
     marked meanwhile: one NOTIFY in flight per process and database, whatever the load. If the
     connection is down the listeners find the work at their next poll, as before."""
 
-    def __init__(self, database_url: str) -> None:
-        self.dsn = sync_url(database_url)
+    def __init__(self, engine: Engine) -> None:
+        self.dsn = sync_url(engine.url.render_as_string(hide_password=False))
         self.sent = 0  # NOTIFY transactions sent (the coalescing, for tests and metrics)
         self._channels: set[str] = set()
         self._conn: asyncpg.Connection | None = None
@@ -144,18 +145,20 @@ class Notifier:
         await self._disconnect()
 
 
-_NOTIFIERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Notifier]] = (
+_NOTIFIERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Engine, Notifier]] = (
     weakref.WeakKeyDictionary()
 )
 _CHANNELS = "pdz_notify_after_commit"
 
 
-def notifier(database_url: str) -> Notifier:
-    """The notifier of this process (event loop) for a database."""
+def notifier(engine: Engine | AsyncEngine) -> Notifier:
+    """The notifier of this process (event loop) for an engine's database: the one that both
+    sessions' commits (``notify_after_commit``) and bare connections' callers use."""
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     per_loop = _NOTIFIERS.setdefault(asyncio.get_running_loop(), {})
-    found = per_loop.get(database_url)
+    found = per_loop.get(sync)
     if found is None:
-        found = per_loop[database_url] = Notifier(database_url)
+        found = per_loop[sync] = Notifier(sync)
     return found
 
 
@@ -178,9 +181,8 @@ def _after_commit(session: Session) -> None:
     channels: set[str] | None = session.info.pop(_CHANNELS, None)
     if not channels:
         return
-    bind = session.get_bind()
     try:
-        sender = notifier(bind.engine.url.render_as_string(hide_password=False))
+        sender = notifier(session.get_bind().engine)
     except RuntimeError:  # no event loop: a synchronous script; the listeners will poll
         return
     for channel in channels:

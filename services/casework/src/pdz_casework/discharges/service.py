@@ -117,7 +117,7 @@ _SHOWN = ", ".join([*DischargeOut.model_fields, "pending"])
 # changes nothing (no row comes back); a different Bundle replaces the pending receipt. Until
 # the first processing the row shows the last receipt; afterwards it keeps the state applied,
 # and the processor compares the new receipt with it. The processor is woken after the commit
-# (``wake_processor``), never by a NOTIFY inside it (see pdz_shared.wakeup.Notifier).
+# (``Receipt.pending``), never by a NOTIFY inside it (see pdz_shared.wakeup.Notifier).
 _ACCEPT = Statement(f"""
     WITH up AS (
         INSERT INTO discharge AS d (
