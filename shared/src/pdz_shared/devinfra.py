@@ -152,6 +152,12 @@ class Broker:
         self.process = start_tansu(self.port, log_path).process
 
 
+# tansu answers a fetch only when the fetch's wait is over, not when a record arrives: the
+# devstack and the tests poll it this often (PDZ_KAFKA_FETCH_MAX_WAIT_MS), else every hop
+# between services would wait up to Kafka's default 500 ms.
+TANSU_FETCH_MAX_WAIT_MS = "20"
+
+
 def start_tansu(port: int | None = None, log_path: Path | None = None) -> Broker:
     """Starts the embedded, memory-only Kafka-compatible broker on 127.0.0.1."""
     port = port or free_port()

@@ -78,8 +78,9 @@ class Stack:
             "PDZ_LOG_JSON": os.environ.get("PDZ_LOG_JSON", "false"),
             # ModI (PDND vouchers, Agid-JWT-Signature) is off in the devstack unless configured.
             "PDZ_MODI_ENABLED": os.environ.get("PDZ_MODI_ENABLED", "false"),
-            # tansu answers a fetch only when its wait is over, not when a record arrives.
-            "PDZ_KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("PDZ_KAFKA_FETCH_MAX_WAIT_MS", "20"),
+            "PDZ_KAFKA_FETCH_MAX_WAIT_MS": os.environ.get(
+                "PDZ_KAFKA_FETCH_MAX_WAIT_MS", devinfra.TANSU_FETCH_MAX_WAIT_MS
+            ),
             # All on one machine: the APIs first, the workers' backlog right after.
             "PDZ_WORKER_NICE": os.environ.get("PDZ_WORKER_NICE", "10"),
         }

@@ -67,8 +67,7 @@ def common(broker: str) -> CommonSettings:
     os.environ.setdefault("PDZ_LOG_LEVEL", "WARNING")
     # a consumer killed by a test hands its partitions over in 3 s instead of 10
     os.environ.setdefault("PDZ_KAFKA_SESSION_TIMEOUT_MS", "3000")
-    # the embedded broker answers a fetch when its wait is over (see the devstack)
-    os.environ.setdefault("PDZ_KAFKA_FETCH_MAX_WAIT_MS", "20")
+    os.environ.setdefault("PDZ_KAFKA_FETCH_MAX_WAIT_MS", devinfra.TANSU_FETCH_MAX_WAIT_MS)
     common_settings.cache_clear()
     return common_settings()
 
