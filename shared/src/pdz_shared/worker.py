@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Literal, Protocol
 
 import structlog
@@ -124,6 +125,16 @@ def no_consumers(factory: SessionFactory, kafka: KafkaConfig) -> list[WorkerTask
     return []
 
 
+def lower_priority(nice: int) -> None:
+    """Makes this process yield the CPU to the APIs. ``os.nice`` alone is not enough where the
+    kernel groups processes by session (``sched_autogroup``, on by default): niceness then only
+    orders the processes of one session, and each worker, started in a session of its own,
+    competes with the APIs as an equal. So the session's group is lowered too."""
+    os.nice(nice)
+    with contextlib.suppress(OSError):  # no autogroups here (disabled, or not Linux)
+        Path("/proc/self/autogroup").write_text(str(nice))
+
+
 def worker_main(
     service: str, settings: ServiceSettings, consumers: ConsumerFactory = no_consumers
 ) -> None:
@@ -139,5 +150,5 @@ def worker_main(
     )
     role: Role = parser.parse_args().role
     if nice := common_settings().worker_nice:
-        os.nice(nice)
+        lower_priority(nice)
     asyncio.run(run_worker(service, settings, consumers, produces=topics_of(service), role=role))
