@@ -25,6 +25,7 @@ from casework_helpers import (
 )
 from sqlalchemy import text
 
+from pdz_casework.discharges import service
 from pdz_casework.discharges.events import HANDLERS
 from pdz_casework.discharges.processing import drain
 from pdz_shared.contracts import casework as contract
@@ -246,6 +247,50 @@ async def test_concurrent_posts_of_one_bundle_make_one_discharge(harness: Harnes
     assert await scalar(harness, "SELECT count(*) FROM discharge") == 1
     assert await scalar(harness, "SELECT count(*) FROM pua_case") == 1
     assert await scalar(harness, "SELECT count(*) FROM case_task") == 6
+
+
+async def test_concurrent_receipts_are_written_together_each_answered_as_alone(
+    harness: Harness,
+) -> None:
+    writer = harness.app.state.receipts
+    before = (writer.batches, writer.items)
+    others = [bundle(encounter=f"ENC-BATCH-{i}") for i in range(30)]
+    moving = [bundle(encounter="ENC-MOVING", end=f"2026-03-{10 + i:02d}") for i in range(8)]
+    answers = await asyncio.gather(*(post(harness, b) for b in [*others, *moving]))
+    assert {r.status_code for r in answers} == {202}
+    assert len({r.json()["id"] for r in answers[:30]}) == 30
+    assert len({r.json()["id"] for r in answers[30:]}) == 1
+    # each receipt of the one discharge was applied on its own, and answered with its own
+    assert sorted(r.json()["receipts"] for r in answers[30:]) == list(range(1, 9))
+    assert [r.json()["planned_discharge_date"] for r in answers[30:]] == [
+        f"2026-03-{10 + i:02d}" for i in range(8)
+    ]
+    assert writer.items - before[1] == 38
+    assert writer.batches - before[0] < 38  # written together, not one statement each
+    assert await scalar(harness, "SELECT count(*) FROM discharge") == 31
+    moving = uuid.UUID(answers[30].json()["id"])
+    assert await scalar(harness, "SELECT receipts FROM discharge WHERE id = :i", i=moving) == 8
+    assert await drain(harness.factory) == 31
+    assert await scalar(harness, "SELECT count(*) FROM discharge WHERE status = 'processed'") == 31
+
+
+async def test_a_receipt_that_cannot_be_written_fails_alone(harness: Harness) -> None:
+    writer = harness.app.state.receipts
+
+    def intake(i: int, org_name: str | None = None) -> service.Intake:
+        data = bundle(encounter=f"ENC-ALONE-{i}")
+        made = service.intake(service.read(data), data, channel="api", actor="test")
+        if org_name is not None:
+            made.row["org_name"] = org_name  # longer than its column: the statement fails
+        return made
+
+    items = [intake(i) for i in range(6)] + [intake(99, "x" * 300)] + [intake(7)]
+    results = await asyncio.gather(*(writer.submit(i) for i in items), return_exceptions=True)
+    assert [type(r).__name__ for r in results] == ["Receipt"] * 6 + [
+        "StringDataRightTruncationError",
+        "Receipt",
+    ]
+    assert await scalar(harness, "SELECT count(*) FROM discharge") == 7
 
 
 async def test_discharge_attaches_to_the_open_case_of_the_person(harness: Harness) -> None:

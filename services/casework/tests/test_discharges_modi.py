@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -123,3 +124,39 @@ async def test_modi_voucher_and_signed_digest(harness: Harness, modi_on: None) -
     case_id = await scalar(harness, "SELECT case_id FROM discharge")
     audit = await scalar(harness, "SELECT sub FROM case_audit WHERE case_id = :c", c=case_id)
     assert audit == f"modi:{CLIENT}"
+
+
+async def test_one_token_posted_at_once_three_times_is_accepted_once(
+    harness: Harness, modi_on: None
+) -> None:
+    body = SAMPLE.read_bytes()
+    headers = {
+        "Authorization": f"Bearer {voucher()}",
+        "Agid-JWT-Signature": signature(body),
+        "Content-Type": "application/fhir+json",
+    }
+    async with harness.client() as c:
+        answers = await asyncio.gather(
+            *(c.post("/v1/discharges", content=body, headers=headers) for _ in range(3))
+        )
+        assert sorted(r.status_code for r in answers) == [202, 401, 401]
+        assert {r.json().get("code") for r in answers if r.status_code == 401} == {"modi-replay"}
+        # fresh tokens at once, for different discharges: every one accepted
+        other = [body.replace(b"2026-IS-004512", f"2026-IS-9{i:05d}".encode()) for i in range(6)]
+        answers = await asyncio.gather(
+            *(
+                c.post(
+                    "/v1/discharges",
+                    content=b,
+                    headers={
+                        "Authorization": f"Bearer {voucher()}",
+                        "Agid-JWT-Signature": signature(b),
+                        "Content-Type": "application/fhir+json",
+                    },
+                )
+                for b in other
+            )
+        )
+        assert [r.status_code for r in answers] == [202] * 6
+    assert await scalar(harness, "SELECT count(*) FROM discharge") == 7
+    assert await scalar(harness, "SELECT count(*) FROM modi_jti") == 14

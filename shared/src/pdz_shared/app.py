@@ -52,6 +52,7 @@ class ServiceSpec:
     rate_limit_per_minute: int | None = None  # default: PDZ_RATE_LIMIT_PER_MINUTE
     max_body_bytes: int = 5 * 1024 * 1024
     on_startup: Sequence[Lifespan] = field(default_factory=list)
+    on_shutdown: Sequence[Lifespan] = field(default_factory=list)  # before the pools close
     bare_pool: bool = False  # an asyncpg pool beside SQLAlchemy's, for ``PgDep`` hot paths
 
 
@@ -358,6 +359,8 @@ def create_app(spec: ServiceSpec, common: CommonSettings | None = None) -> FastA
         try:
             yield
         finally:
+            for hook in spec.on_shutdown:
+                await hook(app)
             await close_notifiers()
             if spec.bare_pool:
                 await app.state.pg_pool.close()

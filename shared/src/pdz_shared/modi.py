@@ -266,7 +266,7 @@ _REMEMBER = Statement("""
     SELECT * FROM unnest(CAST(:issuers AS text[]), CAST(:jtis AS text[]),
                          CAST(:expires AS timestamptz[]))
     ON CONFLICT DO NOTHING
-    RETURNING jti
+    RETURNING issuer, jti
 """)
 _PURGE = Statement("DELETE FROM modi_jti WHERE expires_at < now() - interval '1 day'")
 PURGE_EVERY = 200  # calls: expired token ids go at about this pace, not on every call
@@ -284,12 +284,26 @@ class UsedToken:
     def of(cls, issuer: str, claims: dict[str, Any]) -> UsedToken:
         return cls(issuer, str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC))
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.issuer, self.jti
 
-async def remember_jtis(db: AsyncSession | asyncpg.Connection, tokens: Sequence[UsedToken]) -> None:
-    """Records the token ids in one statement; any already seen is a replay (401). Run it in
-    the transaction of the request's change."""
+
+def replay_refused() -> Unauthorized:
+    return _refuse(
+        "Token ModI già usato (replay)", "ModI token already used (replay)", "modi-replay"
+    )
+
+
+async def remember_calls(
+    db: AsyncSession | asyncpg.Connection, calls: Sequence[Sequence[UsedToken]]
+) -> list[bool]:
+    """Records the token ids of several calls in one statement; for each call, whether all its
+    ids were new (``False``: a replay, see ``replay_refused``). Run it in the transaction of the
+    calls' changes, and drop a replayed call's change. No two calls may share a token id."""
+    tokens = [t for call in calls for t in call]
     if not tokens:
-        return
+        return [True] * len(calls)
     seen = await _REMEMBER.fetch(
         db,
         {
@@ -298,12 +312,17 @@ async def remember_jtis(db: AsyncSession | asyncpg.Connection, tokens: Sequence[
             "expires": [t.expires_at for t in tokens],
         },
     )
-    if len(seen) != len(tokens):
-        raise _refuse(
-            "Token ModI già usato (replay)", "ModI token already used (replay)", "modi-replay"
-        )
+    new = {(r["issuer"], r["jti"]) for r in seen}
     if secrets.randbelow(PURGE_EVERY) == 0:
         await _PURGE.fetch(db, {})
+    return [all(t.key in new for t in call) for call in calls]
+
+
+async def remember_jtis(db: AsyncSession | asyncpg.Connection, tokens: Sequence[UsedToken]) -> None:
+    """Records the token ids in one statement; any already seen is a replay (401). Run it in
+    the transaction of the request's change."""
+    if tokens and not (await remember_calls(db, [tokens]))[0]:
+        raise replay_refused()
 
 
 async def remember_jti(session: AsyncSession, issuer: str, claims: dict[str, Any]) -> None:
@@ -376,5 +395,7 @@ __all__ = [
     "modi_authenticate",
     "modi_principal",
     "modi_settings",
+    "remember_calls",
     "remember_jtis",
+    "replay_refused",
 ]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 from pathlib import Path
@@ -27,8 +26,9 @@ from pdz_casework.discharges.schemas import (
     TransitionOut,
 )
 from pdz_casework.discharges.service import discharge_out
-from pdz_shared.app import PgDep, SessionDep
+from pdz_shared.app import SessionDep
 from pdz_shared.auth import Role
+from pdz_shared.batching import GroupWriter
 from pdz_shared.contracts.casework import Channel
 from pdz_shared.errors import BadRequest, Forbidden, UnsupportedMediaType
 from pdz_shared.http import (
@@ -40,7 +40,7 @@ from pdz_shared.http import (
     page_params,
 )
 from pdz_shared.listing import Listing, ListQuery
-from pdz_shared.modi import modi_authenticate, remember_jtis
+from pdz_shared.modi import modi_authenticate
 
 router = APIRouter(tags=["discharges"])
 DISCHARGES = Listing(
@@ -131,11 +131,12 @@ async def read_bundle(request: Request) -> Any:
         }
     },
 )
-async def receive_discharge(request: Request, pg: PgDep) -> JSONResponse:
+async def receive_discharge(request: Request) -> JSONResponse:
     # The hot path of the platform. ModI at the ASST boundary (PDND voucher or ID_AUTH_REST_02,
     # and INTEGRITY_REST_01 on the body), then the Bundle: every check comes before the first
-    # write, so a refused call writes nothing. Then one statement on a bare connection (the
-    # receipt), or two in one transaction when ModI gives token ids to remember.
+    # write, so a refused call writes nothing. Then the receipt and the call's token ids, written
+    # with those of the calls arriving meanwhile: one statement and one commit per batch
+    # (``service.receipt_writer``, created at startup).
     principal, used_tokens = await modi_authenticate(request)
     if not principal.has_any({Role.asst_system.value, Role.platform_admin.value}):
         raise Forbidden(
@@ -149,11 +150,10 @@ async def receive_discharge(request: Request, pg: PgDep) -> JSONResponse:
         default_ambito=next(iter(principal.ambiti)) if len(principal.ambiti) == 1 else None,
     )
     service.refuse_if_invalid(parsed)
-    async with pg.transaction() if used_tokens else contextlib.nullcontext():
-        await remember_jtis(pg, used_tokens)
-        receipt = await service.record(pg, parsed, data, channel="api", actor=principal.sub)
-    if receipt.pending:  # committed: wake the processor
-        request.app.state.notifier.notify(service.NOTIFY_CHANNEL)
+    writer: GroupWriter[service.Intake, service.Receipt] = request.app.state.receipts
+    receipt = await writer.submit(
+        service.intake(parsed, data, channel="api", actor=principal.sub, tokens=used_tokens)
+    )
     row = receipt.discharge
     return JSONResponse(
         row.model_dump(mode="json"),

@@ -13,10 +13,11 @@ closes the case it opened, if that is still pending.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,12 +33,14 @@ from pdz_casework.discharges import fhir
 from pdz_casework.discharges.models import CareTransition, CaseTask, Discharge
 from pdz_casework.discharges.schemas import DischargeOut, TransitionIn
 from pdz_casework.sla import service as sla
+from pdz_shared.batching import GroupWriter
 from pdz_shared.contracts import casework as contract
 from pdz_shared.db import Statement, utcnow
 from pdz_shared.errors import Conflict, Forbidden, NotFound, PdzError, Unprocessable
 from pdz_shared.events.inbox import PermanentEventError
 from pdz_shared.http import body_hash, canonical_json
 from pdz_shared.listing import paged
+from pdz_shared.modi import UsedToken, remember_calls, replay_refused
 from pdz_shared.observability import request_id_var, traceparent_var
 from pdz_shared.wakeup import notify_after_commit
 
@@ -113,48 +116,56 @@ def read(
 
 
 _SHOWN = ", ".join([*DischargeOut.model_fields, "pending"])
-# The receipt in one statement. A new key inserts the row; the same Bundle again (same hash)
-# changes nothing (no row comes back); a different Bundle replaces the pending receipt. Until
-# the first processing the row shows the last receipt; afterwards it keeps the state applied,
-# and the processor compares the new receipt with it. The processor is woken after the commit
-# (``Receipt.pending``), never by a NOTIFY inside it (see pdz_shared.wakeup.Notifier).
+_WRITTEN = ", ".join(DischargeOut.model_fields)
+# The receipts of a batch in one statement (a batch of one for the Kafka channel; the HTTP
+# intake groups concurrent requests: ``receipt_writer``). A new key inserts the row; the same
+# Bundle again (same hash) changes nothing (no row comes back); a different Bundle replaces the
+# pending receipt. Until the first processing the row shows the last receipt; afterwards it
+# keeps the state applied, and the processor compares the new receipt with it. The processor is
+# woken after the commit (``Receipt.pending``), never by a NOTIFY inside it (see
+# pdz_shared.wakeup.Notifier). No two receipts of a batch may share a key.
 _ACCEPT = Statement(f"""
-    WITH up AS (
-        INSERT INTO discharge AS d (
-            id, sending_organization, sending_organization_name, encounter_identifier, status,
-            channel, reasons, ambito_code, encounter_status, admission_date,
-            planned_discharge_date, bundle, bundle_hash, receipts, received_by, received_at,
-            updated_at, pending)
-        VALUES (
-            :id, :org, :org_name, :encounter, 'accepted', :channel, '[]'::jsonb, :ambito,
-            :encounter_status, :admission, :planned, CAST(:bundle AS jsonb), :hash, 1, :actor,
-            :now, :now, CAST(:pending AS jsonb))
-        ON CONFLICT ON CONSTRAINT uq_discharge_key DO UPDATE SET
-            bundle = EXCLUDED.bundle,
-            bundle_hash = EXCLUDED.bundle_hash,
-            receipts = d.receipts + 1,
-            pending = EXCLUDED.pending,
-            status = 'accepted',
-            reasons = CASE WHEN d.processed_at IS NULL THEN '[]'::jsonb ELSE d.reasons END,
-            sending_organization_name = CASE WHEN d.processed_at IS NULL
-                THEN EXCLUDED.sending_organization_name ELSE d.sending_organization_name END,
-            ambito_code = CASE WHEN d.processed_at IS NULL
-                THEN EXCLUDED.ambito_code ELSE d.ambito_code END,
-            encounter_status = CASE WHEN d.processed_at IS NULL
-                THEN EXCLUDED.encounter_status ELSE d.encounter_status END,
-            admission_date = CASE WHEN d.processed_at IS NULL
-                THEN EXCLUDED.admission_date ELSE d.admission_date END,
-            planned_discharge_date = CASE WHEN d.processed_at IS NULL
-                THEN EXCLUDED.planned_discharge_date ELSE d.planned_discharge_date END,
-            updated_at = EXCLUDED.updated_at
-        WHERE d.bundle_hash <> EXCLUDED.bundle_hash
-        RETURNING {_SHOWN}, (xmax = 0) AS inserted
-    )
-    SELECT * FROM up
+    INSERT INTO discharge AS d (
+        id, sending_organization, sending_organization_name, encounter_identifier, status,
+        channel, reasons, ambito_code, encounter_status, admission_date,
+        planned_discharge_date, bundle, bundle_hash, receipts, received_by, received_at,
+        updated_at, pending)
+    SELECT r.id, r.org, r.org_name, r.encounter, 'accepted', r.channel, '[]'::jsonb, r.ambito,
+        r.encounter_status, r.admission, r.planned, CAST(r.bundle AS jsonb), r.hash, 1, r.actor,
+        r.at, r.at, CAST(r.pending AS jsonb)
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:orgs AS text[]), CAST(:org_names AS text[]),
+        CAST(:encounters AS text[]), CAST(:channels AS text[]), CAST(:ambiti AS text[]),
+        CAST(:encounter_statuses AS text[]), CAST(:admissions AS date[]),
+        CAST(:planned AS date[]), CAST(:bundles AS text[]), CAST(:hashes AS text[]),
+        CAST(:actors AS text[]), CAST(:ats AS timestamptz[]), CAST(:pendings AS text[])
+    ) AS r(id, org, org_name, encounter, channel, ambito, encounter_status, admission,
+           planned, bundle, hash, actor, at, pending)
+    ON CONFLICT ON CONSTRAINT uq_discharge_key DO UPDATE SET
+        bundle = EXCLUDED.bundle,
+        bundle_hash = EXCLUDED.bundle_hash,
+        receipts = d.receipts + 1,
+        pending = EXCLUDED.pending,
+        status = 'accepted',
+        reasons = CASE WHEN d.processed_at IS NULL THEN '[]'::jsonb ELSE d.reasons END,
+        sending_organization_name = CASE WHEN d.processed_at IS NULL
+            THEN EXCLUDED.sending_organization_name ELSE d.sending_organization_name END,
+        ambito_code = CASE WHEN d.processed_at IS NULL
+            THEN EXCLUDED.ambito_code ELSE d.ambito_code END,
+        encounter_status = CASE WHEN d.processed_at IS NULL
+            THEN EXCLUDED.encounter_status ELSE d.encounter_status END,
+        admission_date = CASE WHEN d.processed_at IS NULL
+            THEN EXCLUDED.admission_date ELSE d.admission_date END,
+        planned_discharge_date = CASE WHEN d.processed_at IS NULL
+            THEN EXCLUDED.planned_discharge_date ELSE d.planned_discharge_date END,
+        updated_at = EXCLUDED.updated_at
+    WHERE d.bundle_hash <> EXCLUDED.bundle_hash
+    RETURNING {_WRITTEN}, (xmax = 0) AS inserted
 """)  # noqa: S608 - the columns are our own names
-_BY_KEY = Statement(
+_BY_KEYS = Statement(
     f"SELECT {_SHOWN}, false AS inserted FROM discharge "  # noqa: S608 - column names
-    "WHERE sending_organization = :org AND encounter_identifier = :encounter"
+    "WHERE (sending_organization, encounter_identifier) IN "
+    "(SELECT * FROM unnest(CAST(:orgs AS text[]), CAST(:encounters AS text[])))"
 )
 
 
@@ -185,19 +196,33 @@ def refuse_if_invalid(parsed: fhir.ParsedDischarge) -> None:
         )
 
 
-async def record(
-    db: AsyncSession | asyncpg.Connection,
+@dataclass(frozen=True)
+class Intake:
+    """A Bundle read and checked, ready to be recorded: its receipt's row, and the ModI token
+    ids of the call that brought it (recorded with it, in its transaction)."""
+
+    parsed: fhir.ParsedDischarge
+    row: dict[str, Any]
+    tokens: tuple[UsedToken, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.row["org"], self.row["encounter"]
+
+    def keys(self) -> list[Hashable]:
+        """What it writes: no two intakes naming the same may share a batch."""
+        return [("discharge", *self.key), *(("token", *t.key) for t in self.tokens)]
+
+
+def intake(
     parsed: fhir.ParsedDischarge,
     data: Any,
     *,
     channel: str,
     actor: str,
-) -> Receipt:
-    """Records a Bundle already read: its receipt for the processor, in one statement (in the
-    caller's session, or on a bare connection: the HTTP intake's hot path)."""
-    if parsed.issues:
-        assert isinstance(db, AsyncSession), "Kafka rejections are written in the inbox session"
-        return await _reject(db, parsed, data, channel=channel, actor=actor)
+    tokens: Sequence[UsedToken] = (),
+) -> Intake:
+    """The receipt of a valid Bundle, built in the caller's context (its request id)."""
     assert parsed.sending_organization and parsed.encounter_identifier
     pending = {
         "parsed": parsed.to_json(),
@@ -206,30 +231,122 @@ async def record(
         "actor": actor,
         "channel": channel,
     }
-    key = {"org": parsed.sending_organization, "encounter": parsed.encounter_identifier}
     canonical = canonical_json(data)
-    found = await _ACCEPT.fetch(
-        db,
-        {
-            **key,
-            "id": uuid.uuid4(),
-            "org_name": parsed.sending_organization_name,
-            "channel": channel,
-            "ambito": parsed.ambito_code,
-            "encounter_status": parsed.encounter_status,
-            "admission": parsed.admission_date,
-            "planned": parsed.planned_discharge_date,
-            "bundle": canonical,
-            "hash": hashlib.sha256(canonical.encode()).hexdigest(),
-            "actor": actor,
-            "now": utcnow(),
-            "pending": json.dumps(pending),
-        },
-    ) or await _BY_KEY.fetch(db, key)
-    if found and isinstance(db, AsyncSession):
+    row = {
+        "id": uuid.uuid4(),
+        "org": parsed.sending_organization,
+        "org_name": parsed.sending_organization_name,
+        "encounter": parsed.encounter_identifier,
+        "channel": channel,
+        "ambito": parsed.ambito_code,
+        "encounter_status": parsed.encounter_status,
+        "admission": parsed.admission_date,
+        "planned": parsed.planned_discharge_date,
+        "bundle": canonical,
+        "hash": hashlib.sha256(canonical.encode()).hexdigest(),
+        "actor": actor,
+        "at": utcnow(),
+        "pending": json.dumps(pending),
+    }
+    return Intake(parsed, row, tuple(tokens))
+
+
+_COLUMNS = {  # statement parameter -> intake row key
+    "ids": "id",
+    "orgs": "org",
+    "org_names": "org_name",
+    "encounters": "encounter",
+    "channels": "channel",
+    "ambiti": "ambito",
+    "encounter_statuses": "encounter_status",
+    "admissions": "admission",
+    "planned": "planned",
+    "bundles": "bundle",
+    "hashes": "hash",
+    "actors": "actor",
+    "ats": "at",
+    "pendings": "pending",
+}
+
+
+async def write_receipts(
+    db: AsyncSession | asyncpg.Connection, intakes: Sequence[Intake]
+) -> list[Receipt | PdzError]:
+    """Records the receipts of a batch: their token ids, then the receipts of the calls that
+    were no replay, in one statement. Inside one transaction when there are token ids."""
+    fresh = await remember_calls(db, [i.tokens for i in intakes])
+    kept = [i for i, ok in zip(intakes, fresh, strict=True) if ok]
+    written: dict[tuple[str, str], Mapping[str, Any]] = {}
+    if kept:
+        rows = await _ACCEPT.fetch(
+            db, {param: [i.row[k] for i in kept] for param, k in _COLUMNS.items()}
+        )
+        written = {(r["sending_organization"], r["encounter_identifier"]): r for r in rows}
+    unchanged = [i for i in kept if i.key not in written]  # the same Bundle again
+    found: dict[tuple[str, str], Mapping[str, Any]] = {}
+    if unchanged:
+        rows = await _BY_KEYS.fetch(
+            db, {"orgs": [i.key[0] for i in unchanged], "encounters": [i.key[1] for i in unchanged]}
+        )
+        found = {(r["sending_organization"], r["encounter_identifier"]): r for r in rows}
+    if written and isinstance(db, AsyncSession):
         notify_after_commit(db, NOTIFY_CHANNEL)
-    row = found[0]
-    return Receipt(discharge_out(row), created=bool(row["inserted"]), pending=bool(found))
+    results: list[Receipt | PdzError] = []
+    for i, ok in zip(intakes, fresh, strict=True):
+        if not ok:
+            results.append(replay_refused())
+        elif (row := written.get(i.key)) is not None:
+            results.append(Receipt(_as_sent(row, i.parsed), bool(row["inserted"]), pending=True))
+        else:
+            results.append(Receipt(discharge_out(found[i.key]), created=False))
+    return results
+
+
+def _as_sent(row: Mapping[str, Any], parsed: fhir.ParsedDischarge) -> DischargeOut:
+    """A receipt just written, as ``discharge_out`` shows it: what the ASST sent last."""
+    return DischargeOut.model_validate(
+        {
+            **row,
+            "encounter_status": parsed.encounter_status,
+            "admission_date": parsed.admission_date,
+            "planned_discharge_date": parsed.planned_discharge_date,
+        }
+    )
+
+
+def receipt_writer(pool: asyncpg.Pool, wake: Callable[[], None]) -> GroupWriter[Intake, Receipt]:
+    """The HTTP intake's writer: the receipts of concurrent requests in one statement and one
+    commit per batch (``pdz_shared.batching``); ``wake`` after a commit that left work for the
+    processor."""
+
+    async def write(batch: list[Intake]) -> list[Receipt | PdzError]:
+        async with pool.acquire() as conn:
+            tx = conn.transaction() if any(i.tokens for i in batch) else contextlib.nullcontext()
+            async with tx:
+                results = await write_receipts(conn, batch)
+        if any(isinstance(r, Receipt) and r.pending for r in results):
+            wake()
+        return results
+
+    return GroupWriter(write, keys=Intake.keys)
+
+
+async def record(
+    db: AsyncSession,
+    parsed: fhir.ParsedDischarge,
+    data: Any,
+    *,
+    channel: str,
+    actor: str,
+) -> Receipt:
+    """Records a Bundle already read, in the caller's session (the Kafka channel): a rejected
+    record if it has problems, otherwise its receipt for the processor."""
+    if parsed.issues:
+        return await _reject(db, parsed, data, channel=channel, actor=actor)
+    (result,) = await write_receipts(db, [intake(parsed, data, channel=channel, actor=actor)])
+    if isinstance(result, PdzError):
+        raise result
+    return result
 
 
 async def _reject(
