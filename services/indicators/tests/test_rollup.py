@@ -11,6 +11,7 @@ import pytest
 import scenario as sc
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pdz_indicators.expressions.library import LEPS_FORMULAS
 from pdz_indicators.facts.events import _fact_row
@@ -19,7 +20,7 @@ from pdz_indicators.targets.models import Indicator
 from pdz_indicators.values import service as values
 from pdz_indicators.values.models import IndicatorValue
 from pdz_indicators.values.periods import parse_period
-from pdz_indicators.values.rollup import Rollup, apply_facts
+from pdz_indicators.values.rollup import Rollup, apply_facts, scanning
 from pdz_shared.events.cloudevents import CloudEvent
 from pdz_shared.testing.plugin import Harness
 
@@ -215,3 +216,28 @@ async def test_sums_added_up_by_postgresql_equal_those_added_up_in_python(
         assert new
         await both(new)
         await s.rollback()
+
+
+async def test_an_events_statements_are_planned_once_a_scan_for_its_parameters(
+    harness: Harness,
+) -> None:
+    """An event's refresh (the shared definitions lock) plans its statements generically for
+    the rest of its transaction; a scan of whole ambiti in it plans for its own parameters, and
+    the event's setting is back after it. A full recompute (the exclusive lock) keeps the
+    default."""
+
+    async def mode(s: AsyncSession) -> str:
+        found = await s.execute(text("SELECT current_setting('plan_cache_mode')"))
+        return str(found.scalar_one())
+
+    async with harness.factory() as s:
+        await values.lock_definitions(s, exclusive=True)
+        assert await mode(s) == "auto"
+        await s.rollback()
+        await values.lock_definitions(s, exclusive=False)
+        assert await mode(s) == "force_generic_plan"
+        async with scanning(s):
+            assert await mode(s) == "auto"
+        assert await mode(s) == "force_generic_plan"
+        await s.rollback()
+        assert await mode(s) == "auto"  # only for the event's transaction

@@ -199,16 +199,22 @@ async def scanning(session: AsyncSession) -> AsyncIterator[None]:
     """Settings for a statement that reads the facts of whole ambiti, restored after it (in
     this transaction): memory enough to group (or sort a case's facts) in memory rather than
     spill a sort of every row to disk, and no JIT compilation (seconds for such plans,
-    more than it saves)."""
+    more than it saves), and each plan made for its parameters (an event's transaction plans
+    its small statements once: :func:`.service.lock_definitions`)."""
     old = (await session.execute(_SETTINGS)).one()
-    await session.execute(_SET, {"w": SCAN_WORK_MEM, "j": "off"})
+    await session.execute(_SET, {"w": SCAN_WORK_MEM, "j": "off", "p": "auto"})
     yield
     # Not on an error: the transaction is aborted, and its settings go with it.
-    await session.execute(_SET, {"w": old[0], "j": old[1]})
+    await session.execute(_SET, {"w": old[0], "j": old[1], "p": old[2]})
 
 
-_SETTINGS = text("SELECT current_setting('work_mem'), current_setting('jit')")
-_SET = text("SELECT set_config('work_mem', :w, true), set_config('jit', :j, true)")
+_SETTINGS = text(
+    "SELECT current_setting('work_mem'), current_setting('jit'), current_setting('plan_cache_mode')"
+)
+_SET = text(
+    "SELECT set_config('work_mem', :w, true), set_config('jit', :j, true), "
+    "set_config('plan_cache_mode', :p, true)"
+)
 
 
 def _json(
