@@ -24,7 +24,15 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pdz_indicators.expressions.sql import TOTAL, Compiled, Leaf, SumPart, pairing, summed_cells
+from pdz_indicators.expressions.sql import (
+    CONTEXT_TYPES,
+    TOTAL,
+    Compiled,
+    Leaf,
+    SumPart,
+    pairing,
+    summed_cells,
+)
 from pdz_indicators.values.periods import Period
 from pdz_shared.db import utcnow
 
@@ -394,8 +402,8 @@ _DELETE = text("DELETE FROM indicator_fact_sum WHERE indicator_id = :i")
 
 
 # Of a set of formulas (by id; the entry holds them, so no id is reused while it is kept): the
-# statement of :func:`summed_values`.
-_SUMMED: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause]] = {}
+# the statement of :func:`summed_values` and the keys of a cell it reads.
+_SUMMED: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause, tuple[str, ...]]] = {}
 
 
 def summed_values(
@@ -412,23 +420,30 @@ def summed_values(
     if found is None:
         if len(_SUMMED) >= 256:
             _SUMMED.clear()
-        found = _SUMMED[key] = (formulas, _summed_union(formulas))
-    return found[1].bindparams(
+        found = _SUMMED[key] = (formulas, *_summed_union(formulas))
+    _, stmt, read = found
+    return stmt.bindparams(
         rows=_merged(rows),
         i=[i for i, _ in work],
         a=sorted({a for cell in cells for a in cell["t_ambiti"]}),
         k=[TOTAL, *sorted({cell["t_comune"] for cell in cells if cell["t_comune"]})],
-        cells=cells,
+        cells=[{k: cell[k] for k in read} for cell in cells],
     )
 
 
-def _summed_union(formulas: tuple[Compiled, ...]) -> TextClause:
+# What the statement of :func:`summed_values` reads of every cell (the others it reads only if
+# a formula does: a territory's comuni can be hundreds of codes, per cell).
+_CELL_READ = ("g", "idx", "t_ambiti", "t_comune", "p_from", "p_to")
+
+
+def _summed_union(formulas: tuple[Compiled, ...]) -> tuple[TextClause, tuple[str, ...]]:
     """:func:`summed_values`' statement: the upsert of ``:rows`` as a data-modifying WITH (it
     runs to completion, and the statement reads the table as it was before it: the rows are
     read with it), the kept sums of the indicators ``:i`` in the ambiti ``:a`` of the comuni
     ``:k`` (with :data:`TOTAL`, the ambiti's totals) (``fact_sums``) with their latest ``w``
     (``fact_latest``), the cells' sums (:func:`.sql.summed_cells`), then a ``UNION ALL`` of the
-    formulas' :meth:`Compiled.summed_branch`."""
+    formulas' :meth:`Compiled.summed_branch`; and the keys of a cell it reads (:data:`_CELL_READ`
+    and the context the formulas read)."""
     width = max((c.sum_width for c in formulas), default=0)
     v = "".join(f", v[{j}] AS v{j}" for j in range(1, width + 1))
     fact_sums = (
@@ -455,12 +470,16 @@ def _summed_union(formulas: tuple[Compiled, ...]) -> TextClause:
         sqls.append(sql)
         params.update(p)
         types.update(t)
+    branches = " UNION ALL ".join(sqls)
     stmt = text(
         f"WITH added AS ({_UPSERT_SQL}), fact_sums AS ({fact_sums}), "
-        f"fact_latest AS MATERIALIZED ({latest}), {cells} " + " UNION ALL ".join(sqls)
+        f"fact_latest AS MATERIALIZED ({latest}), {cells} {branches}"
     )
     stmt = stmt.bindparams(*(bindparam(k, type_=t) for k, t in types.items()))
-    return stmt.bindparams(**params)
+    context = tuple(
+        k for k in CONTEXT_TYPES if k not in _CELL_READ and re.search(rf"\bc\.{k}\b", branches)
+    )
+    return stmt.bindparams(**params), _CELL_READ + context
 
 
 _STATE = text(
