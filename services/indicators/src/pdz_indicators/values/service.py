@@ -321,6 +321,13 @@ def _value_rows(
 ) -> list[dict[str, Any]]:
     """The rows to store for the cells, from the computed ``results`` (by cell index)."""
     policy = _policy(indicator)
+    # Of each leaf: its name, kind, whether it is an input (not an average's people) and
+    # whether it counts people or facts (a small cell).
+    leaves = [
+        (leaf.name, leaf.kind, leaf.kind != "people", leaf.kind in ("count", "people"))
+        for leaf in (c.leaves if c is not None else [])
+    ]
+    n_inputs = sum(1 for _, _, is_input, _ in leaves if is_input)
     rows: list[dict[str, Any]] = []
     for i, (scope, period) in enumerate(cells):
         value: Decimal | None = None
@@ -331,30 +338,24 @@ def _value_rows(
         row = results.get(i)
         if c is not None and row is not None:
             watermark = row["watermark"]
-            raw = {leaf.name: row[leaf.name] for leaf in c.leaves}
-            inputs = {
-                leaf.name: {
-                    "kind": leaf.kind,
-                    "value": None if raw[leaf.name] is None else str(raw[leaf.name]),
-                }
-                for leaf in c.leaves
-            }
-            inputs_only = {leaf.name: raw[leaf.name] for leaf in c.leaves if leaf.kind != "people"}
-            missing = [k for k, v in inputs_only.items() if v is None]
-            small = any(
-                leaf.kind in ("count", "people")
-                and raw[leaf.name] is not None
-                and SMALL_CELL[0] <= raw[leaf.name] <= SMALL_CELL[1]
-                for leaf in c.leaves
-            )
+            missing = 0
+            for name, kind, is_input, counted in leaves:
+                raw = row[name]
+                if raw is None:
+                    inputs[name] = {"kind": kind, "value": None}
+                    missing += is_input
+                    continue
+                inputs[name] = {"kind": kind, "value": str(raw)}
+                if counted and SMALL_CELL[0] <= raw <= SMALL_CELL[1]:
+                    small = True
             if (policy == "skip_if_any_missing" and missing) or (
-                policy == "skip_if_all_missing" and inputs_only and len(missing) == len(inputs_only)
+                policy == "skip_if_all_missing" and n_inputs and missing == n_inputs
             ):
                 reason = "no_data"
             elif row["value"] is None:
                 reason = "division_by_zero"
             else:
-                value = Decimal(row["value"]).quantize(Decimal("0.000001"))
+                value = Decimal(row["value"]).quantize(_MICRO)
         rows.append(
             {
                 "indicator_id": indicator.indicator_id,
@@ -371,6 +372,9 @@ def _value_rows(
             }
         )
     return rows
+
+
+_MICRO = Decimal("0.000001")
 
 
 async def store_values(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
