@@ -82,7 +82,7 @@ class Stack:
                 "PDZ_KAFKA_FETCH_MAX_WAIT_MS", devinfra.TANSU_FETCH_MAX_WAIT_MS
             ),
             # All on one machine: the APIs first, the workers' backlog right after.
-            "PDZ_WORKER_NICE": os.environ.get("PDZ_WORKER_NICE", "10"),
+            "PDZ_WORKER_NICE": os.environ.get("PDZ_WORKER_NICE", "19"),
         }
         for svc, url in self.database_urls.items():
             env[f"PDZ_{svc.upper()}_DATABASE_URL"] = url

@@ -51,7 +51,7 @@ class CommonSettings(BaseSettings):
         ge=0,
         le=19,
         description="CPU niceness of worker processes (relays, consumers, schedulers). Where "
-        "they share CPUs with the APIs (the devstack: 10), the APIs that answer hospitals and "
+        "they share CPUs with the APIs (the devstack: 19), the APIs that answer hospitals and "
         "comuni come first and the background work catches up right after",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
