@@ -84,6 +84,15 @@ def signature(body: bytes) -> str:
     return jwt.encode(claims, CLIENT_KEY, algorithm="RS256", headers={"kid": "asst-1"})
 
 
+def modi_headers(body: bytes, token: str | None = None) -> dict[str, str]:
+    """A call's headers: a voucher (a fresh one unless given) and the body's signed digest."""
+    return {
+        "Authorization": f"Bearer {token or voucher()}",
+        "Agid-JWT-Signature": signature(body),
+        "Content-Type": "application/fhir+json",
+    }
+
+
 async def test_modi_voucher_and_signed_digest(harness: Harness, modi_on: None) -> None:
     body = SAMPLE.read_bytes()
     token = voucher()
@@ -106,15 +115,7 @@ async def test_modi_voucher_and_signed_digest(harness: Harness, modi_on: None) -
         assert r.status_code == 401 and r.json()["code"] == "modi-digest-mismatch"
         # a platform token is not enough when ModI is on
         platform = harness.token(roles=["asst_system"], ambiti=[SEBINO])
-        r = await c.post(
-            "/v1/discharges",
-            content=body,
-            headers={
-                "Authorization": f"Bearer {platform}",
-                "Agid-JWT-Signature": signature(body),
-                "Content-Type": "application/fhir+json",
-            },
-        )
+        r = await c.post("/v1/discharges", content=body, headers=modi_headers(body, platform))
         assert r.status_code == 401
     assert await drain(harness.factory) == 1
     assert await scalar(harness, "SELECT count(*) FROM discharge") == 1
@@ -130,11 +131,7 @@ async def test_one_token_posted_at_once_three_times_is_accepted_once(
     harness: Harness, modi_on: None
 ) -> None:
     body = SAMPLE.read_bytes()
-    headers = {
-        "Authorization": f"Bearer {voucher()}",
-        "Agid-JWT-Signature": signature(body),
-        "Content-Type": "application/fhir+json",
-    }
+    headers = modi_headers(body)
     async with harness.client() as c:
         answers = await asyncio.gather(
             *(c.post("/v1/discharges", content=body, headers=headers) for _ in range(3))
@@ -144,18 +141,7 @@ async def test_one_token_posted_at_once_three_times_is_accepted_once(
         # fresh tokens at once, for different discharges: every one accepted
         other = [body.replace(b"2026-IS-004512", f"2026-IS-9{i:05d}".encode()) for i in range(6)]
         answers = await asyncio.gather(
-            *(
-                c.post(
-                    "/v1/discharges",
-                    content=b,
-                    headers={
-                        "Authorization": f"Bearer {voucher()}",
-                        "Agid-JWT-Signature": signature(b),
-                        "Content-Type": "application/fhir+json",
-                    },
-                )
-                for b in other
-            )
+            *(c.post("/v1/discharges", content=b, headers=modi_headers(b)) for b in other)
         )
         assert [r.status_code for r in answers] == [202] * 6
     assert await scalar(harness, "SELECT count(*) FROM discharge") == 7
