@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -53,7 +52,8 @@ class ServiceSpec:
     max_body_bytes: int = 5 * 1024 * 1024
     on_startup: Sequence[Lifespan] = field(default_factory=list)
     on_shutdown: Sequence[Lifespan] = field(default_factory=list)  # before the pools close
-    bare_pool: bool = False  # an asyncpg pool beside SQLAlchemy's, for ``PgDep`` hot paths
+    # An asyncpg pool beside SQLAlchemy's (``app.state.pg_pool``), for hot paths.
+    bare_pool: bool = False
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -68,17 +68,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-async def get_pg(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """A bare asyncpg connection (autocommit: each statement commits on its own unless the
-    endpoint opens ``conn.transaction()``), for hot paths of one or two statements."""
-    pool: asyncpg.Pool = request.app.state.pg_pool
-    async with pool.acquire() as conn:
-        yield conn
-
-
-PgDep = Annotated[asyncpg.Connection, Depends(get_pg, scope="function")]
 
 
 class RateLimitMiddleware:

@@ -3,8 +3,8 @@
 The intake reads and checks the Bundle (every problem at once), then writes one row: the
 discharge with its receipt ``pending``. The discharge processor (``processing``) applies it in
 the worker: full FHIR R4 conformance, the person, the case, the six steps, the deadline, the
-events. So an ASST gets its 202 after a single statement, and a burst of discharges is opened
-in batches.
+events. So an ASST gets its 202 after a single statement (shared with the receipts of the
+concurrent requests: ``receipt_writer``), and a burst of discharges is opened in batches.
 
 Idempotent on (sending organization, encounter identifier): the same bundle again changes
 nothing; a changed planned date moves the case's discharge deadline; an Encounter ``cancelled``
