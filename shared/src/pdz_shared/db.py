@@ -106,6 +106,19 @@ class Statement:
         return [dict(r) for r in rows]
 
 
+async def driver(session: AsyncSession) -> AsyncSession | asyncpg.Connection:
+    """For a :class:`Statement` in the session's transaction: the asyncpg connection under it,
+    which skips SQLAlchemy's own cost per statement (about 80 µs of CPU and as much wall time
+    on these machines, more than a small statement's), once the transaction has begun; until
+    then, the session itself. Pending ORM changes are flushed first, as the session would. On
+    this connection JSON parameters go as text and come back decoded."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    conn = await session.connection()
+    raw: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
+    return raw if raw.is_in_transaction() else session
+
+
 def metadata() -> MetaData:
     """The metadata of the running service (each service runs in its own process)."""
     return SQLModel.metadata

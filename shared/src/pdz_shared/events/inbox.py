@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
@@ -57,6 +58,9 @@ def is_transient(exc: BaseException) -> bool:
         TransientEventError
         | OperationalError
         | InterfaceError
+        # A statement run on the driver's connection (db.driver), as SQLAlchemy would see it:
+        | asyncpg.InterfaceError
+        | asyncpg.PostgresConnectionError
         | OSError
         | TimeoutError
         | ConnectionError,

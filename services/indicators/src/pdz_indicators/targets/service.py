@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Uuid, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +23,7 @@ from pdz_indicators.targets.models import Indicator, Plan, TargetStatus
 from pdz_indicators.values import service as values
 from pdz_indicators.values.periods import ROME, parse_period
 from pdz_shared.contracts import indicators as contract
-from pdz_shared.db import utcnow
+from pdz_shared.db import Statement, driver, utcnow
 from pdz_shared.events.outbox import emit
 
 
@@ -206,14 +205,15 @@ async def _read(
     params.update({"st": judged[0], "sp": judged[1]})
     rows = values.unique_rows(store)
     if rows:
-        params["rows"] = rows
+        params["rows"] = json.dumps(rows)
     found: dict[ValueKey, Decimal | None] = {}
     before: dict[ValueKey, str] = {}
-    for kind, i, t, p, value, status in await session.execute(_READ[bool(rows)], params):
-        if kind == 0:
-            found[(i, t, p)] = value
+    for r in await _READ[bool(rows)].fetch(await driver(session), params):
+        key = (r["indicator_id"], r["territory_code"], r["period"])
+        if r["kind"] == 0:
+            found[key] = r["value"]
         else:
-            before[(i, t, p)] = status
+            before[key] = r["status"]
     for r in store:  # as stored (the read saw the table before)
         found[(r["indicator_id"], r["territory_code"], r["period"])] = r["value"]
     return found, before
@@ -221,23 +221,18 @@ async def _read(
 
 _READ_SQL = (
     "SELECT 0 AS kind, indicator_id, territory_code, period, value, "
-    "CAST(NULL AS VARCHAR) AS status FROM indicator_value WHERE indicator_id = ANY(:i) "
-    "AND territory_code = ANY(:vt) AND period = ANY(:vp) UNION ALL "
+    "CAST(NULL AS VARCHAR) AS status FROM indicator_value "
+    "WHERE indicator_id = ANY(CAST(:i AS uuid[])) AND territory_code = ANY(CAST(:vt AS text[])) "
+    "AND period = ANY(CAST(:vp AS text[])) UNION ALL "
     "SELECT 1, indicator_id, territory_code, period, CAST(NULL AS NUMERIC), status "
-    "FROM target_status WHERE indicator_id = ANY(:i) AND territory_code = ANY(:st) "
-    "AND period = ANY(:sp)"
+    "FROM target_status WHERE indicator_id = ANY(CAST(:i AS uuid[])) "
+    "AND territory_code = ANY(CAST(:st AS text[])) AND period = ANY(CAST(:sp AS text[]))"
 )
-_READ_TYPES: list[BindParameter[Any]] = [
-    bindparam("i", type_=ARRAY(Uuid())),
-    *(bindparam(k, type_=ARRAY(String())) for k in ("vt", "vp", "st", "sp")),
-]
 # Without values to store, and with: the upsert of :data:`values.UPSERT_SQL` as a
 # data-modifying WITH (it runs to completion; the read sees the table as it was before it).
 _READ = {
-    False: text(_READ_SQL).bindparams(*_READ_TYPES),
-    True: text(f"WITH stored AS ({values.UPSERT_SQL}) {_READ_SQL}").bindparams(
-        *_READ_TYPES, bindparam("rows", type_=JSONB())
-    ),
+    False: Statement(_READ_SQL),
+    True: Statement(f"WITH stored AS ({values.UPSERT_SQL}) {_READ_SQL}"),
 }
 
 
@@ -261,7 +256,9 @@ async def _store_all(
         }
         for indicator, territory, period, j, value in judged
     ]
-    await session.execute(_UPSERT_STATUSES, {"rows": [_json_status(r) for r in rows]})
+    await _UPSERT_STATUSES.fetch(
+        await driver(session), {"rows": json.dumps([_json_status(r) for r in rows])}
+    )
     # Rows of these statuses loaded earlier in this session are now out of date.
     for obj in list(session.identity_map.values()):
         if (
@@ -289,7 +286,7 @@ def _json_status(r: dict[str, Any]) -> dict[str, Any]:
 
 
 # The statuses travel as one JSONB parameter (as the values: values.UPSERT_SQL).
-_UPSERT_STATUSES = text(
+_UPSERT_STATUSES = Statement(
     "INSERT INTO target_status (indicator_id, territory_code, period, status, value, "
     "target_value, progress, reason, judged_at) SELECT r.indicator_id, r.territory_code, "
     "r.period, r.status, r.value, r.target_value, r.progress, r.reason, r.judged_at "
@@ -299,7 +296,7 @@ _UPSERT_STATUSES = text(
     "ON CONFLICT (indicator_id, territory_code, period) DO UPDATE SET status = excluded.status, "
     "value = excluded.value, target_value = excluded.target_value, "
     "progress = excluded.progress, reason = excluded.reason, judged_at = excluded.judged_at"
-).bindparams(bindparam("rows", type_=JSONB()))
+)
 
 
 async def _event(

@@ -34,7 +34,7 @@ from pdz_indicators.expressions.sql import (
     summed_cells,
 )
 from pdz_indicators.values.periods import Period
-from pdz_shared.db import utcnow
+from pdz_shared.db import Statement, driver, utcnow
 
 Key = tuple[str, str | None]  # (ambito, comune)
 
@@ -245,8 +245,8 @@ async def states(
 ) -> dict[uuid.UUID, tuple[str, set[str]]]:
     """Of each of the indicators that has kept sums: the formula and the ambiti they were
     built for."""
-    rows = await session.execute(_GET_STATES, {"i": indicator_ids})
-    return {row[0]: (row[1], set(row[2])) for row in rows}
+    rows = await _GET_STATES.fetch(await driver(session), {"i": indicator_ids})
+    return {r["indicator_id"]: (r["formula"], set(r["ambiti"])) for r in rows}
 
 
 async def apply_fact(
@@ -487,10 +487,10 @@ _STATE = text(
     "VALUES (:i, :f, :a, :t) ON CONFLICT (indicator_id) DO UPDATE SET "
     "formula = excluded.formula, ambiti = excluded.ambiti, built_at = excluded.built_at"
 ).bindparams(bindparam("a", type_=ARRAY(String())))
-_GET_STATES = text(
+_GET_STATES = Statement(
     "SELECT indicator_id, formula, ambiti FROM indicator_fact_sum_state "
-    "WHERE indicator_id = ANY(:i)"
-).bindparams(bindparam("i", type_=ARRAY(Uuid())))
+    "WHERE indicator_id = ANY(CAST(:i AS uuid[]))"
+)
 
 
 async def load_many(

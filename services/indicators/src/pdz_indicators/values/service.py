@@ -25,7 +25,7 @@ from pdz_indicators.values.models import IndicatorValue
 from pdz_indicators.values.periods import Period, parse_period, periods_containing
 from pdz_indicators.values.rollup import Rollup
 from pdz_shared.auth import Principal
-from pdz_shared.db import utcnow
+from pdz_shared.db import Statement, driver, utcnow
 from pdz_shared.listing import paged
 
 NewFact = tuple[int, str, uuid.UUID]  # id, fact type, case id
@@ -433,13 +433,13 @@ async def lock_definitions(session: AsyncSession, *, exclusive: bool) -> None:
     their parameters, planned once per connection instead of at every event (about a tenth
     of the database's work for an event); a scan of whole ambiti plans for its own
     (:func:`.rollup.scanning`)."""
-    await session.execute(_LOCK_DEFINITIONS[exclusive], {"k": _DEFINITIONS})
+    await _LOCK_DEFINITIONS[exclusive].fetch(await driver(session), {"k": _DEFINITIONS})
 
 
 _LOCK_DEFINITIONS = {
-    True: text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-    False: text(
-        "SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0)), "
+    True: Statement("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:k AS text), 0))"),
+    False: Statement(
+        "SELECT pg_advisory_xact_lock_shared(hashtextextended(CAST(:k AS text), 0)), "
         "set_config('plan_cache_mode', 'force_generic_plan', true)"
     ),
 }
@@ -489,13 +489,13 @@ _FED_BY: Any = (
 async def lock_indicators(session: AsyncSession, indicators: list[Indicator]) -> None:
     """:func:`lock_indicator` of each, in this order, in one statement."""
     keys = [f"indicator:{i.indicator_id}" for i in indicators]
-    await session.execute(_LOCK_MANY, {"k": keys})
+    await _LOCK_MANY.fetch(await driver(session), {"k": keys})
 
 
-_LOCK_MANY = text(
+_LOCK_MANY = Statement(
     "SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))) "
     "FROM unnest(CAST(:k AS TEXT[])) AS k(key)"
-).bindparams(bindparam("k", type_=ARRAY(String())))
+)
 
 
 def _territories_of(terr: Territories, ambito: str | None, comune: str | None) -> list[Scope]:
