@@ -321,7 +321,7 @@ async def remember_calls(
 async def remember_jtis(db: AsyncSession | asyncpg.Connection, tokens: Sequence[UsedToken]) -> None:
     """Records the token ids in one statement; any already seen is a replay (401). Run it in
     the transaction of the request's change."""
-    if tokens and not (await remember_calls(db, [tokens]))[0]:
+    if not (await remember_calls(db, [tokens]))[0]:
         raise replay_refused()
 
 

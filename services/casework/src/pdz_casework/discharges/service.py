@@ -296,22 +296,11 @@ async def write_receipts(
         if not ok:
             results.append(replay_refused())
         elif (row := written.get(i.key)) is not None:
-            results.append(Receipt(_as_sent(row, i.parsed), bool(row["inserted"]), pending=True))
+            out = discharge_out(row, sent=i.parsed)
+            results.append(Receipt(out, bool(row["inserted"]), pending=True))
         else:
             results.append(Receipt(discharge_out(found[i.key]), created=False))
     return results
-
-
-def _as_sent(row: Mapping[str, Any], parsed: fhir.ParsedDischarge) -> DischargeOut:
-    """A receipt just written, as ``discharge_out`` shows it: what the ASST sent last."""
-    return DischargeOut.model_validate(
-        {
-            **row,
-            "encounter_status": parsed.encounter_status,
-            "admission_date": parsed.admission_date,
-            "planned_discharge_date": parsed.planned_discharge_date,
-        }
-    )
 
 
 def receipt_writer(pool: asyncpg.Pool, wake: Callable[[], None]) -> GroupWriter[Intake, Receipt]:
@@ -402,19 +391,23 @@ async def _reject(
     return Receipt(discharge_out(row), created=True)
 
 
-def discharge_out(row: Discharge | Mapping[str, Any] | RowMapping) -> DischargeOut:
+def discharge_out(
+    row: Discharge | Mapping[str, Any] | RowMapping, sent: fhir.ParsedDischarge | None = None
+) -> DischargeOut:
     """The discharge as the API shows it: a receipt waiting for the processor shows what the
-    ASST sent last (status ``accepted``), the rest the state applied so far."""
+    ASST sent last (status ``accepted``), the rest the state applied so far. ``sent``: the
+    Bundle of a receipt just written (its row comes back without ``pending``)."""
     if isinstance(row, Mapping | RowMapping):
         values = dict(row)
     else:
         values = {k: getattr(row, k) for k in (*DischargeOut.model_fields, "pending")}
     pending = values.get("pending")
-    if pending:
-        parsed = fhir.ParsedDischarge.from_json(pending["parsed"])
-        values["encounter_status"] = parsed.encounter_status
-        values["admission_date"] = parsed.admission_date
-        values["planned_discharge_date"] = parsed.planned_discharge_date
+    if sent is None and pending:
+        sent = fhir.ParsedDischarge.from_json(pending["parsed"])
+    if sent is not None:
+        values["encounter_status"] = sent.encounter_status
+        values["admission_date"] = sent.admission_date
+        values["planned_discharge_date"] = sent.planned_discharge_date
     return DischargeOut.model_validate({k: values[k] for k in DischargeOut.model_fields})
 
 

@@ -402,7 +402,7 @@ _DELETE = text("DELETE FROM indicator_fact_sum WHERE indicator_id = :i")
 
 
 # Of a set of formulas (by id; the entry holds them, so no id is reused while it is kept): the
-# the statement of :func:`summed_values` and the keys of a cell it reads.
+# statement of :func:`summed_values` and the keys of a cell it reads.
 _SUMMED: dict[tuple[int, ...], tuple[tuple[Compiled, ...], TextClause, tuple[str, ...]]] = {}
 
 

@@ -448,10 +448,7 @@ _LOCK_DEFINITIONS = {
 async def lock_indicator(session: AsyncSession, indicator: Indicator) -> None:
     """Serialises writers of one indicator's values until the transaction ends, so a full
     recompute and an incremental refresh never interleave (callers lock in id order)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-        {"k": f"indicator:{indicator.indicator_id}"},
-    )
+    await lock_indicators(session, [indicator])
 
 
 async def _cycles(session: AsyncSession, indicator: Indicator) -> list[tuple[int, int]]:
